@@ -1,0 +1,137 @@
+"""The `pressrun` command: a thin layer over the library, with Rich output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from .campaign import Campaign
+from .demo import init_campaign
+from .errors import PressrunError
+from .report import print_render_report, print_validation_report
+from .storage import OutputStore
+
+app = typer.Typer(
+    name="pressrun",
+    help="Render one personalized asset per recipient from data + an HTML/CSS template.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+CampaignArg = Annotated[Path, typer.Argument(help="Campaign folder (or its campaign.yaml).")]
+DataOpt = Annotated[Optional[Path], typer.Option("--data", help="Data file to use instead of data.source.")]
+OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Output folder [default: CAMPAIGN/out].")]
+
+
+@app.command()
+def validate(campaign: CampaignArg, data: DataOpt = None, out: OutOpt = None) -> None:
+    """Check the campaign and every row; write rejects.csv. Exit 2 if the campaign is broken."""
+    loaded = _load(campaign)
+    with console.status("Validating rows and templates…"):
+        report = _guard(lambda: loaded.validate(data))
+    rejects = OutputStore(out or loaded.default_out()).write_rejects(report.rejects)
+    print_validation_report(console, report, rejects)
+
+
+@app.command()
+def render(
+    campaign: CampaignArg,
+    data: DataOpt = None,
+    out: OutOpt = None,
+    workers: Annotated[Optional[int], typer.Option(help="Concurrent Chromium pages [default: CPU count].")] = None,
+    only: Annotated[Optional[str], typer.Option(help="Render only these keys (comma-separated).")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Render at most N recipients.")] = None,
+) -> None:
+    """Render every missing or outdated asset; resumable, incremental."""
+    loaded = _load(campaign)
+    keys = [k.strip() for k in only.split(",") if k.strip()] if only else None
+    with _ProgressBar() as bar:
+        try:
+            report = _guard(
+                lambda: loaded.render(data, out=out, workers=workers, only=keys, limit=limit, progress=bar)
+            )
+        except KeyboardInterrupt:
+            bar.stop()
+            errors.print("[yellow]Interrupted.[/] Finished assets are kept; run again to continue.")
+            raise typer.Exit(130) from None
+    print_render_report(console, report)
+
+
+@app.command()
+def preview(
+    campaign: CampaignArg,
+    key: Annotated[Optional[str], typer.Option(help="Recipient key.")] = None,
+    row: Annotated[Optional[int], typer.Option(help="Row number in the data file.")] = None,
+    data: DataOpt = None,
+    out: OutOpt = None,
+) -> None:
+    """Render one recipient in every format and colorway into a labelled contact sheet."""
+    loaded = _load(campaign)
+    with console.status("Rendering every format and colorway…"):
+        path = _guard(lambda: loaded.preview(data, key=key, row=row, out=out))
+    console.print(f"Contact sheet: [bold]{path}[/]")
+
+
+@app.command()
+def init(directory: Annotated[Path, typer.Argument(help="Folder to create.")]) -> None:
+    """Scaffold a new campaign from the demo (the songwriter 'Wrapped' card)."""
+    target = _guard(lambda: init_campaign(directory))
+    console.print(f"Created [bold]{target}[/]. Try: [cyan]pressrun preview {target}[/]")
+
+
+class _ProgressBar:
+    """A Rich progress bar with rate and ETA, shaped as a pressrun.Progress."""
+
+    def __init__(self) -> None:
+        self._bar = Progress(
+            TextColumn("[bold]Rendering"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self._task = self._bar.add_task("render", total=None, rate="")
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self, total: int) -> None:
+        self._bar.update(self._task, total=total)
+        self._bar.start()
+
+    def advance(self, count: int = 1) -> None:
+        self._bar.advance(self._task, count)
+        speed = self._bar.tasks[0].speed
+        if speed:
+            self._bar.update(self._task, rate=f"{speed:.1f} assets/s")
+
+    def stop(self) -> None:
+        self._bar.stop()
+
+
+def _load(path: Path) -> Campaign:
+    return _guard(lambda: Campaign.load(path))
+
+
+def _guard(action):  # type: ignore[no-untyped-def]
+    try:
+        return action()
+    except PressrunError as exc:
+        errors.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
+def main() -> None:
+    app()
