@@ -129,7 +129,7 @@ def _guard(action):  # type: ignore[no-untyped-def]
     try:
         return action()
     except PressrunError as exc:
-        errors.print(f"[bold red]error:[/] {exc}")
+        errors.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
 
 

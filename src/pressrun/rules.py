@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from jinja2 import TemplateSyntaxError
+from jinja2 import TemplateSyntaxError, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import CampaignError, RowError
@@ -62,6 +62,9 @@ class Rules:
 
 def _evaluate(expression: Callable[..., Any], record: Record, name: str) -> Any:
     try:
-        return expression(r=record)
+        result = expression(r=record)
+        if isinstance(result, Undefined):
+            str(result)  # a strict undefined raises here, naming the missing field
+        return result
     except Exception as exc:  # a rule is user code: any failure rejects this recipient only
         raise RowError(name, f"rule {name!r} failed: {exc}") from None

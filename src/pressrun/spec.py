@@ -131,7 +131,7 @@ class CampaignSpec(_Model):
     name: str
     data: DataSpec
     template: str
-    formats: list[FormatSpec] = Field(default_factory=lambda: [_preset("portrait")])
+    formats: list[FormatSpec] = Field(default_factory=lambda: [FormatSpec(**_preset("portrait"))])
     outputs: list[OutputKind] = Field(default_factory=lambda: ["png"])
     colorways: dict[str, dict[str, str]] = Field(default_factory=dict)
     colorway: str | None = None

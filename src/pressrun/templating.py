@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
@@ -135,8 +137,11 @@ def _add_body_classes(html: str, classes: str) -> str:
 
 
 def _number(value: float, locale: str = "en", decimals: int | None = None) -> str:
-    pattern = None if decimals is None else "#,##0." + "0" * decimals if decimals else "#,##0"
-    return babel_numbers.format_decimal(value, format=pattern, locale=locale)
+    return _apply_locale_pattern("decimal", value, locale, decimals)
+
+
+def _percent(value: float, locale: str = "en", decimals: int = 0) -> str:
+    return _apply_locale_pattern("percent", value, locale, decimals)
 
 
 def _compact(value: float, locale: str = "en", fraction_digits: int = 1) -> str:
@@ -145,9 +150,14 @@ def _compact(value: float, locale: str = "en", fraction_digits: int = 1) -> str:
     )
 
 
-def _percent(value: float, locale: str = "en", decimals: int = 0) -> str:
-    pattern = "#,##0." + "0" * decimals + "%" if decimals else "#,##0%"
-    return babel_numbers.format_percent(value, format=pattern, locale=locale)
+def _apply_locale_pattern(kind: str, value: float, locale: str, decimals: int | None) -> str:
+    """Format with the locale's own pattern (grouping, spacing, sign), fixing the decimals if asked."""
+    parsed = Locale.parse(locale)
+    formats = parsed.decimal_formats if kind == "decimal" else parsed.percent_formats
+    pattern = copy.copy(formats[None])
+    if decimals is not None:
+        pattern.frac_prec = (decimals, decimals)
+    return pattern.apply(value, parsed)
 
 
 def _date(value: Any, locale: str = "en", format: str = "medium") -> str:
