@@ -1,0 +1,1 @@
+"""The pressrun service: web app, API, recipient pages, tracking and delivery state."""
