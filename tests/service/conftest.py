@@ -26,9 +26,6 @@ from pressrun.service.settings import Settings
 PG_ADMIN_URL = os.environ.get("PRESSRUN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECRET = "test-secret-" + "x" * 40
 
-SIX_RECIPIENTS = "id,email,name,points\n" + "".join(
-    f"r{i},r{i}@example.com,Person {i},{i * 40}\n" for i in range(1, 7)
-)
 
 
 @pytest.fixture(scope="session")

@@ -204,7 +204,7 @@ def campaign_assets(session: Session, campaign_id: int) -> list[tuple[models.Ass
         .join(models.Recipient, models.Asset.recipient_id == models.Recipient.id)
         .where(models.Asset.campaign_id == campaign_id)
         .order_by(models.Recipient.key, models.Asset.format, models.Asset.colorway, models.Asset.output)
-    ).tuples()
+    )
     return list(rows)
 
 
@@ -217,7 +217,7 @@ def recipient_links(
             select(models.Asset.recipient_id, func.count())
             .where(models.Asset.campaign_id == campaign.id)
             .group_by(models.Asset.recipient_id)
-        ).tuples().all()
+        ).all()
     )
     recipients = session.scalars(
         select(models.Recipient).where(models.Recipient.campaign_id == campaign.id).order_by(models.Recipient.row)

@@ -230,11 +230,11 @@ def _activity(session: Session, campaign_id: int, ids: list[int]) -> dict[int, d
         select(E.recipient_id, E.kind, func.count())
         .where(E.campaign_id == campaign_id, E.recipient_id.in_(ids), E.machine.is_(False))
         .group_by(E.recipient_id, E.kind)
-    ).tuples():
+    ):
         activity.setdefault(recipient_id, {})[kind] = count
     for recipient_id, count in session.execute(
         select(A.recipient_id, func.count()).where(A.recipient_id.in_(ids)).group_by(A.recipient_id)
-    ).tuples():
+    ):
         activity.setdefault(recipient_id, {})["assets"] = count
     return activity
 

@@ -80,20 +80,20 @@ def campaign_metrics(session: Session, campaign_id: int) -> Metrics:
         dict(
             session.execute(
                 select(E.kind, func.count()).where(of_campaign, E.machine.is_(False)).group_by(E.kind)
-            ).tuples().all()
+            ).all()
         )
     )
     opens = dict(
         session.execute(
             select(E.machine, func.count(distinct(E.recipient_id))).where(of_campaign, E.kind == "open").group_by(E.machine)
-        ).tuples().all()
+        ).all()
     )
     first_download = session.execute(
         select(E.recipient_id, func.min(E.at)).where(of_campaign, E.kind == "download").group_by(E.recipient_id)
-    ).tuples().all()
+    ).all()
     revenue = session.execute(
         select(E.currency, func.sum(E.amount)).where(of_campaign, E.kind == "conversion").group_by(E.currency)
-    ).tuples().all()
+    ).all()
     return Metrics(
         sent=len(sent_at),
         sent_basis=basis,
@@ -119,13 +119,13 @@ def _send_times(session: Session, campaign_id: int) -> tuple[dict[int, dt.dateti
     D = models.Delivery
     delivered = session.execute(
         select(D.recipient_id, func.min(D.sent_at)).where(D.campaign_id == campaign_id, D.status == "sent").group_by(D.recipient_id)
-    ).tuples().all()
+    ).all()
     if delivered:
         return {recipient_id: models.as_utc(at) for recipient_id, at in delivered if at is not None}, "deliveries"
     R = models.Recipient
     ready = session.execute(
         select(R.id, R.ready_at).where(R.campaign_id == campaign_id, R.ready_at.is_not(None))
-    ).tuples().all()
+    ).all()
     return {recipient_id: models.as_utc(at) for recipient_id, at in ready if at is not None}, "ready assets"
 
 
@@ -142,7 +142,7 @@ def timeline(session: Session, campaign_id: int) -> Timeline:
     E = models.Event
     rows = session.execute(
         select(E.at, E.kind).where(E.campaign_id == campaign_id, E.kind.in_(TIMELINE_KINDS), E.machine.is_(False))
-    ).tuples().all()
+    ).all()
     if not rows:
         return Timeline("day")
     times = [models.as_utc(at) for at, _ in rows]
