@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
@@ -52,7 +52,7 @@ class Metrics:
     def revenue_per_send(self) -> dict[str, Decimal]:
         if not self.sent:
             return {}
-        return {currency: (total / self.sent).quantize(Decimal("0.01")) for currency, total in self.revenue.items()}
+        return {currency: (total / self.sent).quantize(Decimal("0.01"), ROUND_HALF_UP) for currency, total in self.revenue.items()}
 
     def as_dict(self) -> dict[str, object]:
         return {
