@@ -6,12 +6,19 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from .campaign import Campaign
+from .console import console, errors
+from .console import guard as _guard
 from .demo import init_campaign
-from .errors import PressrunError
 from .report import print_render_report, print_validation_report
 from .storage import OutputStore
 
@@ -21,8 +28,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
-errors = Console(stderr=True)
 
 CampaignArg = Annotated[Path, typer.Argument(help="Campaign folder (or its campaign.yaml).")]
 DataOpt = Annotated[Optional[Path], typer.Option("--data", help="Data file to use instead of data.source.")]
@@ -123,14 +128,6 @@ class _ProgressBar:
 
 def _load(path: Path) -> Campaign:
     return _guard(lambda: Campaign.load(path))
-
-
-def _guard(action):  # type: ignore[no-untyped-def]
-    try:
-        return action()
-    except PressrunError as exc:
-        errors.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from None
 
 
 def main() -> None:

@@ -27,7 +27,6 @@ PG_ADMIN_URL = os.environ.get("PRESSRUN_TEST_PG", "postgresql://postgres@127.0.0
 SECRET = "test-secret-" + "x" * 40
 
 
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for the test session, dropped afterwards."""
@@ -67,7 +66,9 @@ def _free_port() -> int:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     port = _free_port()
-    return Settings(database_url, SECRET, f"http://127.0.0.1:{port}", tmp_path / "data", run_workers=1)
+    return Settings(
+        database_url, SECRET, f"http://127.0.0.1:{port}", tmp_path / "data", run_workers=1
+    )
 
 
 @pytest.fixture
@@ -123,7 +124,9 @@ def anonymous(server: str) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="session")
-def rendered(tmp_path_factory: pytest.TempPathFactory, campaign_writer: Callable[..., Path]) -> tuple[Path, Path]:
+def rendered(
+    tmp_path_factory: pytest.TempPathFactory, campaign_writer: Callable[..., Path]
+) -> tuple[Path, Path]:
     """The fixture campaign (two recipients, one colorway each) rendered once: (folder, out)."""
     root = campaign_writer(tmp_path_factory.mktemp("rendered") / "campaign", outputs=["png", "pdf"])
     out = root.parent / "out"
@@ -137,18 +140,24 @@ def imported(db: Database, rendered: tuple[Path, Path]) -> models.Campaign:
     """The rendered campaign registered and imported, with a registered click URL."""
     folder, out = rendered
     with db.session() as session:
-        campaign = catalog.register_campaign(session, folder, click_urls=["https://shop.example.com/offer?x=1"])
+        campaign = catalog.register_campaign(
+            session, folder, click_urls=["https://shop.example.com/offer?x=1"]
+        )
         catalog.import_results(session, campaign, out, Campaign.load(folder))
     return campaign
 
 
 @pytest.fixture
-def recipient_token(db: Database, settings: Settings, imported: models.Campaign) -> Callable[[str], str]:
+def recipient_token(
+    db: Database, settings: Settings, imported: models.Campaign
+) -> Callable[[str], str]:
     """The signed page token of the recipient with `key`."""
 
     def token(key: str) -> str:
         with db.session() as session:
-            recipient = session.query(models.Recipient).filter_by(campaign_id=imported.id, key=key).one()
+            recipient = (
+                session.query(models.Recipient).filter_by(campaign_id=imported.id, key=key).one()
+            )
             return catalog.recipient_token(settings, imported.id, recipient.id)
 
     return token
@@ -172,4 +181,3 @@ def _wait_for_run(api: httpx.Client, run_id: int, timeout: float = 240) -> dict[
         if time.monotonic() > deadline:
             raise AssertionError(f"run {run_id} still {run['status']} after {timeout} s")
         time.sleep(0.3)
-

@@ -64,7 +64,9 @@ def test_log_in_run_the_demo_and_download(server: str, user, browser: Browser, s
     page.get_by_label("Recipients").fill("3")
     page.get_by_role("button", name="Start run").click()
     expect(page.get_by_role("progressbar")).to_be_visible()
-    expect(page.locator(".run .badge.status-done")).to_be_visible(timeout=240_000)  # live progress, then done
+    expect(page.locator(".run .badge.status-done")).to_be_visible(
+        timeout=240_000
+    )  # live progress, then done
     expect(page.locator(".run")).to_contain_text("24 of 24 assets")
     overview = page.url.split("#")[0]
 
@@ -84,7 +86,12 @@ def test_log_in_run_the_demo_and_download(server: str, user, browser: Browser, s
         visitor.get_by_role("link", name="PNG").first.click()
     png = Path(download_info.value.path()).read_bytes()
     with Image.open(io.BytesIO(png)) as image:
-        assert image.format == "PNG" and image.size in {(1920, 1080), (1080, 1350), (1080, 1920), (1080, 1080)}
+        assert image.format == "PNG" and image.size in {
+            (1920, 1080),
+            (1080, 1350),
+            (1080, 1920),
+            (1080, 1080),
+        }
     _shoot(visitor, recipient_url, "recipient", shots)
 
     page.goto(overview)

@@ -28,12 +28,19 @@ def test_import_results_upserts_recipients_and_assets(
         catalog.import_results(session, campaign, out, loaded)  # idempotent
         recipients = session.scalars(select(models.Recipient).order_by(models.Recipient.key)).all()
         assert [(r.key, r.email, r.row, r.values["points"]) for r in recipients] == [
-            ("ana", "ana@example.com", 2, 150), ("bo", "bo@example.com", 3, 20)
+            ("ana", "ana@example.com", 2, 150),
+            ("bo", "bo@example.com", 3, 20),
         ]
         assets = session.scalars(select(models.Asset)).all()
-        assert len(assets) == 4 and all(Path(a.path).is_absolute() and Path(a.path).is_file() for a in assets)
+        assert len(assets) == 4 and all(
+            Path(a.path).is_absolute() and Path(a.path).is_file() for a in assets
+        )
 
-    only_ana = [line for line in (out / "manifest.csv").read_text().splitlines() if not line.startswith("bo,")]
+    only_ana = [
+        line
+        for line in (out / "manifest.csv").read_text().splitlines()
+        if not line.startswith("bo,")
+    ]
     (out / "manifest.csv").write_text("\n".join(only_ana) + "\n")
     with db.session() as session:
         catalog.import_results(session, campaign, out, loaded)
@@ -43,7 +50,9 @@ def test_import_results_upserts_recipients_and_assets(
 
 def test_register_is_idempotent_by_slug(db: Database, make_campaign) -> None:  # type: ignore[no-untyped-def]
     with db.session() as session:
-        first = catalog.register_campaign(session, make_campaign(), click_urls=["https://a.example/"])
+        first = catalog.register_campaign(
+            session, make_campaign(), click_urls=["https://a.example/"]
+        )
         second = catalog.register_campaign(session, make_campaign(name="moved"))
         assert first.id == second.id and second.folder.endswith("moved")
         assert second.click_urls == ["https://a.example/"]  # kept when not given
@@ -63,7 +72,9 @@ def test_signed_urls(settings: Settings) -> None:
     )
 
 
-def test_events_go_through_the_orm_and_external_ids_are_idempotent(db: Database, imported: models.Campaign) -> None:
+def test_events_go_through_the_orm_and_external_ids_are_idempotent(
+    db: Database, imported: models.Campaign
+) -> None:
     seen: list[str] = []
 
     def listener(session: Session, _context: object, _instances: object) -> None:
@@ -72,8 +83,20 @@ def test_events_go_through_the_orm_and_external_ids_are_idempotent(db: Database,
     event.listen(Session, "before_flush", listener)
     try:
         with db.session() as session:
-            first = record_event(session, campaign_id=imported.id, recipient_id=None, kind="conversion", external_id="e1")
-            again = record_event(session, campaign_id=imported.id, recipient_id=None, kind="conversion", external_id="e1")
+            first = record_event(
+                session,
+                campaign_id=imported.id,
+                recipient_id=None,
+                kind="conversion",
+                external_id="e1",
+            )
+            again = record_event(
+                session,
+                campaign_id=imported.id,
+                recipient_id=None,
+                kind="conversion",
+                external_id="e1",
+            )
             record_event(session, campaign_id=imported.id, recipient_id=None, kind="open")
             assert again.id == first.id
     finally:

@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pressrun.cli import app
-from pressrun.service import catalog, models
+from pressrun.service import models
 from pressrun.service.db import Database
 from pressrun.service.settings import Settings
 from pressrun.service.tokens import TokenSigner
@@ -41,7 +41,9 @@ def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 
 def test_create_user_prints_a_working_api_key(env: dict[str, str], db: Database) -> None:
-    result = runner.invoke(app, ["admin", "create-user", "--email", "Lee@Example.com", "--password", "long enough"])
+    result = runner.invoke(
+        app, ["admin", "create-user", "--email", "Lee@Example.com", "--password", "long enough"]
+    )
     assert result.exit_code == 0, result.output
     key = re.search(r"(pr_[\w-]+)", result.output)
     assert key is not None
@@ -51,9 +53,13 @@ def test_create_user_prints_a_working_api_key(env: dict[str, str], db: Database)
         user = auth.user_for_api_key(session, key.group(1))
         assert user is not None and user.email == "lee@example.com"
         assert auth.authenticate(session, "lee@example.com", "long enough") is not None
-    again = runner.invoke(app, ["admin", "create-user", "--email", "lee@example.com", "--password", "long enough"])
+    again = runner.invoke(
+        app, ["admin", "create-user", "--email", "lee@example.com", "--password", "long enough"]
+    )
     assert again.exit_code == 2 and "already exists" in again.output
-    short = runner.invoke(app, ["admin", "create-user", "--email", "kim@example.com", "--password", "short"])
+    short = runner.invoke(
+        app, ["admin", "create-user", "--email", "kim@example.com", "--password", "short"]
+    )
     assert short.exit_code == 2 and "8 characters" in short.output
 
 
@@ -63,7 +69,10 @@ def test_links_prints_or_writes_signed_urls(
     result = runner.invoke(app, ["links", imported.slug])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.output)))
-    assert [(r["key"], r["email"], r["assets"]) for r in rows] == [("ana", "ana@example.com", "2"), ("bo", "bo@example.com", "2")]
+    assert [(r["key"], r["email"], r["assets"]) for r in rows] == [
+        ("ana", "ana@example.com", "2"),
+        ("bo", "bo@example.com", "2"),
+    ]
     signer = TokenSigner(settings.secret)
     with db.session() as session:
         for row in rows:
@@ -81,7 +90,9 @@ def test_links_prints_or_writes_signed_urls(
 
 # -- a real `pressrun serve`, killed with SIGKILL in the middle of a run ---------------------------
 
-TWELVE = "id,email,name,points\n" + "".join(f"p{i:02},p{i}@example.com,Person {i},{i * 20}\n" for i in range(1, 13))
+TWELVE = "id,email,name,points\n" + "".join(
+    f"p{i:02},p{i}@example.com,Person {i},{i * 20}\n" for i in range(1, 13)
+)
 
 
 def _descendants(pid: int) -> set[int]:
@@ -116,7 +127,9 @@ def serve(env: dict[str, str], settings: Settings) -> Iterator[callable]:  # typ
         port = settings.base_url.rsplit(":", 1)[1]
         process = subprocess.Popen(
             [sys.executable, "-m", "pressrun", "serve", "--port", port],
-            env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         started.append(process)
         deadline = time.monotonic() + 60
@@ -137,7 +150,10 @@ def serve(env: dict[str, str], settings: Settings) -> Iterator[callable]:  # typ
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_serve_killed_mid_run_resumes_and_loses_nothing(
-    serve, user, settings: Settings, make_campaign  # type: ignore[no-untyped-def]
+    serve,
+    user,
+    settings: Settings,
+    make_campaign,  # type: ignore[no-untyped-def]
 ) -> None:
     folder = make_campaign(csv=TWELVE, formats=["square", "portrait"], outputs=["png", "pdf"])
     first = serve()
@@ -158,7 +174,11 @@ def test_serve_killed_mid_run_resumes_and_loses_nothing(
         assert time.monotonic() < deadline, "processes outlived the killed service"
         time.sleep(0.2)
     out = Path(settings.data_dir / "campaigns" / "fixture" / "out")
-    finished_before = {path: path.stat().st_mtime_ns for path in out.rglob("*.p*") if path.suffix in (".png", ".pdf")}
+    finished_before = {
+        path: path.stat().st_mtime_ns
+        for path in out.rglob("*.p*")
+        if path.suffix in (".png", ".pdf")
+    }
     assert 4 <= len(finished_before) < 48
 
     serve()

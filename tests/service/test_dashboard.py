@@ -29,13 +29,20 @@ def browser(server: str) -> Iterator[httpx.Client]:
 @pytest.fixture
 def logged_in(browser: httpx.Client, user) -> httpx.Client:  # type: ignore[no-untyped-def]
     token = _csrf(browser.get("/login"))
-    response = browser.post("/login", data={"email": user.email, "password": user.password, "csrf": token})
+    response = browser.post(
+        "/login", data={"email": user.email, "password": user.password, "csrf": token}
+    )
     assert response.status_code == 303 and response.headers["location"] == "/campaigns"
     return browser
 
 
 def test_pages_need_a_log_in(browser: httpx.Client, imported: models.Campaign) -> None:
-    for path in ("/campaigns", f"/campaigns/{imported.id}", f"/campaigns/{imported.id}/gallery", "/runs/1/progress"):
+    for path in (
+        "/campaigns",
+        f"/campaigns/{imported.id}",
+        f"/campaigns/{imported.id}/gallery",
+        "/runs/1/progress",
+    ):
         response = browser.get(path)
         assert response.status_code == 303 and response.headers["location"] == "/login", path
     assert browser.get("/").headers["location"] == "/login"
@@ -43,9 +50,19 @@ def test_pages_need_a_log_in(browser: httpx.Client, imported: models.Campaign) -
 
 def test_log_in_checks_csrf_and_password(browser: httpx.Client, user) -> None:  # type: ignore[no-untyped-def]
     form = browser.get("/login")
-    assert browser.post("/login", data={"email": user.email, "password": user.password}).status_code == 403
-    assert browser.post("/login", data={"email": user.email, "password": user.password, "csrf": "forged"}).status_code == 403
-    wrong = browser.post("/login", data={"email": user.email, "password": "nope nope", "csrf": _csrf(form)})
+    assert (
+        browser.post("/login", data={"email": user.email, "password": user.password}).status_code
+        == 403
+    )
+    assert (
+        browser.post(
+            "/login", data={"email": user.email, "password": user.password, "csrf": "forged"}
+        ).status_code
+        == 403
+    )
+    wrong = browser.post(
+        "/login", data={"email": user.email, "password": "nope nope", "csrf": _csrf(form)}
+    )
     assert wrong.status_code == 401 and "Wrong email or password." in wrong.text
     assert SESSION_COOKIE not in browser.cookies
 
@@ -54,7 +71,9 @@ def test_a_csrf_token_is_bound_to_its_browser(server: str, user) -> None:  # typ
     with httpx.Client(base_url=server) as attacker, httpx.Client(base_url=server) as victim:
         stolen = _csrf(attacker.get("/login"))
         victim.get("/login")
-        response = victim.post("/login", data={"email": user.email, "password": user.password, "csrf": stolen})
+        response = victim.post(
+            "/login", data={"email": user.email, "password": user.password, "csrf": stolen}
+        )
         assert response.status_code == 403
 
 
@@ -81,7 +100,9 @@ def test_register_a_folder_from_the_dashboard(logged_in: httpx.Client, make_camp
 def test_overview_shows_the_metrics_and_a_chart(
     logged_in: httpx.Client, imported: models.Campaign, recipient_token
 ) -> None:  # type: ignore[no-untyped-def]
-    logged_in.get(f"/o/{recipient_token('ana')}.gif", headers={"User-Agent": "Mozilla/5.0 (Macintosh) Safari"})
+    logged_in.get(
+        f"/o/{recipient_token('ana')}.gif", headers={"User-Agent": "Mozilla/5.0 (Macintosh) Safari"}
+    )
     logged_in.get(f"/o/{recipient_token('bo')}.gif", headers={"User-Agent": "Mozilla/5.0"})
     page = logged_in.get(f"/campaigns/{imported.id}").text
     assert re.search(r"Open rate</span><span class=\"value\">50.0 %", page)
@@ -97,11 +118,13 @@ def test_recipients_search(logged_in: httpx.Client, imported: models.Campaign) -
     assert "/r/" in found  # the signed page link
 
 
-def test_gallery_shows_qa_flags(logged_in: httpx.Client, imported: models.Campaign, db: Database) -> None:
+def test_gallery_shows_qa_flags(
+    logged_in: httpx.Client, imported: models.Campaign, db: Database
+) -> None:
     with db.session() as session:
         asset = session.scalars(select(models.Asset).where(models.Asset.output == "png")).first()
         assert asset is not None
-        asset.qa = "overflow: h1 \"Ana Lima\""
+        asset.qa = 'overflow: h1 "Ana Lima"'
     everything = logged_in.get(f"/campaigns/{imported.id}/gallery").text
     assert everything.count('<li class="tile') == 2
     flagged = logged_in.get(f"/campaigns/{imported.id}/gallery", params={"flagged": "true"}).text
@@ -110,12 +133,18 @@ def test_gallery_shows_qa_flags(logged_in: httpx.Client, imported: models.Campai
     assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
 
 
-def test_rejects_of_the_latest_finished_run(logged_in: httpx.Client, imported: models.Campaign, db: Database) -> None:
+def test_rejects_of_the_latest_finished_run(
+    logged_in: httpx.Client, imported: models.Campaign, db: Database
+) -> None:
     with db.session() as session:
         run = models.Run(campaign_id=imported.id, status="done", out_dir="/tmp")
         session.add(run)
         session.flush()
-        session.add(models.RejectRow(run_id=run.id, row=7, key="zed", field="email", reason="'x' is not an email address"))
+        session.add(
+            models.RejectRow(
+                run_id=run.id, row=7, key="zed", field="email", reason="'x' is not an email address"
+            )
+        )
     page = logged_in.get(f"/campaigns/{imported.id}/rejects").text
     assert "zed" in page and "is not an email address" in page
 
@@ -125,7 +154,9 @@ def test_start_and_cancel_a_run_from_the_dashboard(
 ) -> None:
     page = logged_in.get(f"/campaigns/{imported.id}")
     assert logged_in.post(f"/campaigns/{imported.id}/runs", data={"limit": "1"}).status_code == 403
-    started = logged_in.post(f"/campaigns/{imported.id}/runs", data={"limit": "1", "csrf": _csrf(page)})
+    started = logged_in.post(
+        f"/campaigns/{imported.id}/runs", data={"limit": "1", "csrf": _csrf(page)}
+    )
     assert started.status_code == 303
     with db.session() as session:
         run = session.scalars(select(models.Run)).one()

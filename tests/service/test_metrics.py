@@ -23,15 +23,24 @@ def campaign(db: Database) -> tuple[int, list[int]]:
         campaign = models.Campaign(slug="m", name="m", folder="/x", click_urls=[])
         session.add(campaign)
         session.flush()
-        people = [models.Recipient(campaign_id=campaign.id, key=f"k{i}", row=i + 2, values={}, ready_at=T0) for i in range(4)]
+        people = [
+            models.Recipient(
+                campaign_id=campaign.id, key=f"k{i}", row=i + 2, values={}, ready_at=T0
+            )
+            for i in range(4)
+        ]
         session.add_all(people)
         session.flush()
         return campaign.id, [p.id for p in people]
 
 
-def _event(db: Database, campaign_id: int, recipient_id: int, kind: str, at: dt.datetime, **extra: object) -> None:
+def _event(
+    db: Database, campaign_id: int, recipient_id: int, kind: str, at: dt.datetime, **extra: object
+) -> None:
     with db.session() as session:
-        event = record_event(session, campaign_id=campaign_id, recipient_id=recipient_id, kind=kind, **extra)  # type: ignore[arg-type]
+        event = record_event(
+            session, campaign_id=campaign_id, recipient_id=recipient_id, kind=kind, **extra
+        )  # type: ignore[arg-type]
         event.at = at
 
 
@@ -44,24 +53,60 @@ def test_rates_count_unique_human_recipients(db: Database, campaign: tuple[int, 
     _event(db, campaign_id, c, "open", T0 + dt.timedelta(hours=3))
     _event(db, campaign_id, a, "download", T0 + dt.timedelta(hours=23, minutes=59))
     _event(db, campaign_id, a, "download", T0 + dt.timedelta(hours=30))
-    _event(db, campaign_id, b, "download", T0 + dt.timedelta(hours=24, minutes=1))  # too late for the 24 h rate
-    _event(db, campaign_id, d, "conversion", T0, amount=Decimal("30.00"), currency="EUR", external_id="o1")
-    _event(db, campaign_id, d, "conversion", T0, amount=Decimal("10.50"), currency="EUR", external_id="o2")
+    _event(
+        db, campaign_id, b, "download", T0 + dt.timedelta(hours=24, minutes=1)
+    )  # too late for the 24 h rate
+    _event(
+        db,
+        campaign_id,
+        d,
+        "conversion",
+        T0,
+        amount=Decimal("30.00"),
+        currency="EUR",
+        external_id="o1",
+    )
+    _event(
+        db,
+        campaign_id,
+        d,
+        "conversion",
+        T0,
+        amount=Decimal("10.50"),
+        currency="EUR",
+        external_id="o2",
+    )
     with db.session() as session:
         metrics = campaign_metrics(session, campaign_id)
     assert (metrics.sent, metrics.sent_basis) == (4, "ready assets")
     assert (metrics.human_opens, metrics.machine_opens, metrics.open_rate) == (2, 2, 0.5)
-    assert (metrics.downloads, metrics.downloaders, metrics.downloaders_24h, metrics.download_rate_24h) == (3, 2, 1, 0.25)
+    assert (
+        metrics.downloads,
+        metrics.downloaders,
+        metrics.downloaders_24h,
+        metrics.download_rate_24h,
+    ) == (3, 2, 1, 0.25)
     assert metrics.conversions == 2 and metrics.revenue == {"EUR": Decimal("40.50")}
     assert metrics.revenue_per_send == {"EUR": Decimal("10.13")}
 
 
-def test_deliveries_define_sent_and_the_download_window(db: Database, campaign: tuple[int, list[int]]) -> None:
+def test_deliveries_define_sent_and_the_download_window(
+    db: Database, campaign: tuple[int, list[int]]
+) -> None:
     campaign_id, (a, b, _, _) = campaign
     with db.session() as session:
-        session.add(models.Delivery(campaign_id=campaign_id, recipient_id=a, status="sent", sent_at=T0 + dt.timedelta(days=2)))
+        session.add(
+            models.Delivery(
+                campaign_id=campaign_id,
+                recipient_id=a,
+                status="sent",
+                sent_at=T0 + dt.timedelta(days=2),
+            )
+        )
         session.add(models.Delivery(campaign_id=campaign_id, recipient_id=b, status="failed"))
-    _event(db, campaign_id, a, "download", T0 + dt.timedelta(days=2, hours=20))  # 20 h after the email
+    _event(
+        db, campaign_id, a, "download", T0 + dt.timedelta(days=2, hours=20)
+    )  # 20 h after the email
     with db.session() as session:
         metrics = campaign_metrics(session, campaign_id)
     assert (metrics.sent, metrics.sent_basis, metrics.download_rate_24h) == (1, "deliveries", 1.0)
@@ -77,7 +122,9 @@ def test_no_sends_means_no_rates(db: Database) -> None:
     assert metrics.as_dict()["open_rate"] is None
 
 
-def test_timeline_buckets_human_events_by_hour(db: Database, campaign: tuple[int, list[int]]) -> None:
+def test_timeline_buckets_human_events_by_hour(
+    db: Database, campaign: tuple[int, list[int]]
+) -> None:
     campaign_id, (a, b, _, _) = campaign
     _event(db, campaign_id, a, "open", T0 + dt.timedelta(minutes=10))
     _event(db, campaign_id, b, "open", T0 + dt.timedelta(minutes=50))

@@ -23,7 +23,11 @@ Token = Callable[[str], str]
 
 def _events(db: Database, kind: str) -> list[models.Event]:
     with db.session() as session:
-        return list(session.scalars(select(models.Event).where(models.Event.kind == kind).order_by(models.Event.id)))
+        return list(
+            session.scalars(
+                select(models.Event).where(models.Event.kind == kind).order_by(models.Event.id)
+            )
+        )
 
 
 def _flip(token: str, at: int) -> str:
@@ -32,9 +36,13 @@ def _flip(token: str, at: int) -> str:
     return base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
 
 
-def test_page_lists_every_asset_and_records_a_view(anonymous: httpx.Client, recipient_token: Token, db: Database) -> None:
+def test_page_lists_every_asset_and_records_a_view(
+    anonymous: httpx.Client, recipient_token: Token, db: Database
+) -> None:
     token = recipient_token("ana")
-    page = anonymous.get(f"/r/{token}", headers={"User-Agent": "Mozilla/5.0 (iPhone) Mobile Safari"})
+    page = anonymous.get(
+        f"/r/{token}", headers={"User-Agent": "Mozilla/5.0 (iPhone) Mobile Safari"}
+    )
     assert page.status_code == 200
     assert "Ana Lima, your assets are ready" in page.text
     downloads = re.findall(rf'href="/r/{token}/download/(\d+)"', page.text)
@@ -45,7 +53,9 @@ def test_page_lists_every_asset_and_records_a_view(anonymous: httpx.Client, reci
     assert view.user_agent == "Mozilla/5.0 (iPhone) Mobile Safari" and not view.machine
 
 
-def test_open_graph_tags_point_at_the_card_image(anonymous: httpx.Client, recipient_token: Token, settings: Settings) -> None:
+def test_open_graph_tags_point_at_the_card_image(
+    anonymous: httpx.Client, recipient_token: Token, settings: Settings
+) -> None:
     token = recipient_token("ana")
     page = anonymous.get(f"/r/{token}").text
     card_url = f"{settings.base_url}/r/{token}/card.png"
@@ -57,26 +67,46 @@ def test_open_graph_tags_point_at_the_card_image(anonymous: httpx.Client, recipi
     assert card.content.startswith(b"\x89PNG")
 
 
-@pytest.mark.parametrize("how", ["forged", "altered id", "altered mac", "expired", "garbage", "other secret"])
+@pytest.mark.parametrize(
+    "how", ["forged", "altered id", "altered mac", "expired", "garbage", "other secret"]
+)
 def test_bad_tokens_get_404_everywhere(
-    anonymous: httpx.Client, recipient_token: Token, imported: models.Campaign, settings: Settings, how: str
+    anonymous: httpx.Client,
+    recipient_token: Token,
+    imported: models.Campaign,
+    settings: Settings,
+    how: str,
 ) -> None:
     good = recipient_token("ana")
     bad = {
-        "forged": base64.urlsafe_b64encode(b"\x00" * 7 + b"\x01" + b"\x00" * 7 + b"\x02" + b"\x00" * 24).rstrip(b"=").decode(),
+        "forged": base64.urlsafe_b64encode(
+            b"\x00" * 7 + b"\x01" + b"\x00" * 7 + b"\x02" + b"\x00" * 24
+        )
+        .rstrip(b"=")
+        .decode(),
         "altered id": _flip(good, 15),  # recipient id 1 -> another id, MAC left as it was
         "altered mac": _flip(good, 30),
         "expired": TokenSigner(settings.secret).sign(imported.id, 1, ttl_seconds=-60),
         "garbage": "not-a-token",
         "other secret": TokenSigner("some other secret").sign(imported.id, 1),
     }[how]
-    for path in (f"/r/{bad}", f"/r/{bad}/download.zip", f"/r/{bad}/card.png", f"/o/{bad}.gif", f"/c/{bad}?to=https%3A%2F%2Fshop.example.com%2Foffer%3Fx%3D1"):
+    for path in (
+        f"/r/{bad}",
+        f"/r/{bad}/download.zip",
+        f"/r/{bad}/card.png",
+        f"/o/{bad}.gif",
+        f"/c/{bad}?to=https%3A%2F%2Fshop.example.com%2Foffer%3Fx%3D1",
+    ):
         assert anonymous.get(path).status_code == 404, path
     assert anonymous.get(f"/r/{good}").status_code == 200
 
 
 def test_a_token_names_its_campaign(
-    anonymous: httpx.Client, db: Database, imported: models.Campaign, settings: Settings, make_campaign
+    anonymous: httpx.Client,
+    db: Database,
+    imported: models.Campaign,
+    settings: Settings,
+    make_campaign,
 ) -> None:  # type: ignore[no-untyped-def]
     with db.session() as session:
         other = catalog.register_campaign(session, make_campaign(name="other"), slug="other")
@@ -90,7 +120,9 @@ def test_download_serves_the_file_and_counts_it(
     anonymous: httpx.Client, recipient_token: Token, db: Database, rendered: tuple[Path, Path]
 ) -> None:
     token = recipient_token("ana")
-    asset_id = re.findall(rf'href="/r/{token}/download/(\d+)"', anonymous.get(f"/r/{token}").text)[0]
+    asset_id = re.findall(rf'href="/r/{token}/download/(\d+)"', anonymous.get(f"/r/{token}").text)[
+        0
+    ]
     with db.session() as session:
         asset = session.get(models.Asset, int(asset_id))
         assert asset is not None
@@ -104,7 +136,9 @@ def test_download_serves_the_file_and_counts_it(
     assert download.user_agent == "Firefox"
 
 
-def test_no_one_downloads_another_recipients_file(anonymous: httpx.Client, recipient_token: Token, db: Database) -> None:
+def test_no_one_downloads_another_recipients_file(
+    anonymous: httpx.Client, recipient_token: Token, db: Database
+) -> None:
     with db.session() as session:
         bo_asset = session.scalar(
             select(models.Asset.id).join(models.Recipient).where(models.Recipient.key == "bo")
@@ -113,11 +147,16 @@ def test_no_one_downloads_another_recipients_file(anonymous: httpx.Client, recip
     assert anonymous.get(f"/r/{recipient_token('ana')}/preview/{bo_asset}").status_code == 404
 
 
-def test_download_all_is_a_zip_of_every_file(anonymous: httpx.Client, recipient_token: Token, db: Database) -> None:
+def test_download_all_is_a_zip_of_every_file(
+    anonymous: httpx.Client, recipient_token: Token, db: Database
+) -> None:
     response = anonymous.get(f"/r/{recipient_token('bo')}/download.zip")
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(response.content))
-    assert sorted(archive.namelist()) == ["fixture-bo-square-midnight.pdf", "fixture-bo-square-midnight.png"]
+    assert sorted(archive.namelist()) == [
+        "fixture-bo-square-midnight.pdf",
+        "fixture-bo-square-midnight.png",
+    ]
     assert archive.read("fixture-bo-square-midnight.png").startswith(b"\x89PNG")
     assert archive.read("fixture-bo-square-midnight.pdf").startswith(b"%PDF")
     [download] = _events(db, "download")
@@ -146,7 +185,9 @@ def test_share_toggle_hides_previews_and_sharing(
     assert "Make my page public" in page
     assert anonymous.get(f"/r/{token}/card.png").status_code == 404
     assert anonymous.get(f"/r/{token}/share/x").status_code == 404
-    assert anonymous.get(f"/r/{token}/download.zip").status_code == 200  # still the recipient's page
+    assert (
+        anonymous.get(f"/r/{token}/download.zip").status_code == 200
+    )  # still the recipient's page
 
     anonymous.post(f"/r/{token}/sharing", data={"public": "true"})
     assert "og:image" in anonymous.get(f"/r/{token}").text

@@ -12,7 +12,9 @@ from pressrun.service import catalog, models, runs
 from pressrun.service.db import Database
 from pressrun.service.settings import Settings
 
-SIX_RECIPIENTS = "id,email,name,points\n" + "".join(f"r{i},r{i}@example.com,Person {i},{i * 40}\n" for i in range(1, 7))
+SIX_RECIPIENTS = "id,email,name,points\n" + "".join(
+    f"r{i},r{i}@example.com,Person {i},{i * 40}\n" for i in range(1, 7)
+)
 
 
 @pytest.fixture
@@ -48,9 +50,17 @@ def _after_first_asset(monkeypatch: pytest.MonkeyPatch, action) -> None:  # type
 def test_a_run_renders_and_imports(db: Database, settings: Settings, six: models.Run) -> None:
     assert runs.execute_run(settings.database_url, six.id) == "done"
     run = _run(db, six.id)
-    assert (run.total, run.done, run.written, run.skipped, run.started_at is not None) == (6, 6, 6, 0, True)
+    assert (run.total, run.done, run.written, run.skipped, run.started_at is not None) == (
+        6,
+        6,
+        6,
+        0,
+        True,
+    )
     with db.session() as session:
-        assets = session.scalars(select(models.Asset).where(models.Asset.campaign_id == run.campaign_id)).all()
+        assets = session.scalars(
+            select(models.Asset).where(models.Asset.campaign_id == run.campaign_id)
+        ).all()
         assert len(assets) == 6 and all(Path(a.path).is_file() for a in assets)
         assert all(r.ready_at is not None for r in session.scalars(select(models.Recipient)))
 
@@ -74,7 +84,9 @@ def test_cancel_stops_and_keeps_finished_assets(
     assert all(Path(a.path).is_file() for a in kept)
 
 
-def test_a_cancelled_queued_run_never_starts(db: Database, settings: Settings, six: models.Run) -> None:
+def test_a_cancelled_queued_run_never_starts(
+    db: Database, settings: Settings, six: models.Run
+) -> None:
     with db.session() as session:
         run = session.get(models.Run, six.id)
         assert run is not None

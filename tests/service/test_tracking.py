@@ -17,19 +17,28 @@ from pressrun.service.settings import Settings
 Token = Callable[[str], str]
 OFFER = "https://shop.example.com/offer?x=1"
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
-GMAIL_PROXY = "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
+GMAIL_PROXY = (
+    "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
+)
 
 
 def _events(db: Database, kind: str) -> list[models.Event]:
     with db.session() as session:
-        return list(session.scalars(select(models.Event).where(models.Event.kind == kind).order_by(models.Event.id)))
+        return list(
+            session.scalars(
+                select(models.Event).where(models.Event.kind == kind).order_by(models.Event.id)
+            )
+        )
 
 
 @pytest.mark.parametrize(
     ("agent", "machine"),
     [
         (CHROME, False),
-        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148", False),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+            False,
+        ),
         ("Microsoft Outlook 16.0.17328; Pro", False),
         (GMAIL_PROXY, True),
         ("Mozilla/5.0", True),  # Apple Mail Privacy Protection
@@ -42,7 +51,11 @@ def test_machine_opens_are_told_from_human_ones(agent: str, machine: bool) -> No
 
 
 def test_open_pixel_records_opens_apart(
-    anonymous: httpx.Client, recipient_token: Token, db: Database, api: httpx.Client, imported: models.Campaign
+    anonymous: httpx.Client,
+    recipient_token: Token,
+    db: Database,
+    api: httpx.Client,
+    imported: models.Campaign,
 ) -> None:
     pixel = anonymous.get(f"/o/{recipient_token('ana')}.gif", headers={"User-Agent": CHROME})
     assert pixel.status_code == 200
@@ -51,7 +64,11 @@ def test_open_pixel_records_opens_apart(
     anonymous.get(f"/o/{recipient_token('ana')}.gif", headers={"User-Agent": CHROME})
     anonymous.get(f"/o/{recipient_token('bo')}.gif", headers={"User-Agent": GMAIL_PROXY})
     opens = _events(db, "open")
-    assert [(e.user_agent, e.machine) for e in opens] == [(CHROME, False), (CHROME, False), (GMAIL_PROXY, True)]
+    assert [(e.user_agent, e.machine) for e in opens] == [
+        (CHROME, False),
+        (CHROME, False),
+        (GMAIL_PROXY, True),
+    ]
     metrics = api.get(f"/api/campaigns/{imported.id}/metrics").json()
     assert metrics["unique_opens"] == {"human": 1, "machine": 1}
     assert metrics["open_rate"] == 0.5
@@ -63,7 +80,13 @@ def test_click_redirects_only_to_registered_urls(
     token = recipient_token("ana")
     ok = anonymous.get(f"/c/{token}", params={"to": OFFER}, headers={"User-Agent": CHROME})
     assert ok.status_code == 302 and ok.headers["location"] == OFFER
-    for target in ("https://evil.example.com/", "//evil.example.com", OFFER + "&y=2", "https://shop.example.com/offer", "javascript:alert(1)"):
+    for target in (
+        "https://evil.example.com/",
+        "//evil.example.com",
+        OFFER + "&y=2",
+        "https://shop.example.com/offer",
+        "javascript:alert(1)",
+    ):
         refused = anonymous.get(f"/c/{token}", params={"to": target})
         assert refused.status_code == 404, target
         assert "location" not in refused.headers
@@ -95,5 +118,8 @@ def test_share_clicks_are_counted_and_go_to_the_network(
     assert target.netloc == "www.linkedin.com"
     assert parse_qs(target.query)["url"] == [f"{settings.base_url}/r/{token}"]
     assert anonymous.get(f"/r/{token}/share/copy").status_code == 204
-    assert anonymous.get(f"/r/{token}/share/{quote('https://evil.example.com', safe='')}").status_code == 404
+    assert (
+        anonymous.get(f"/r/{token}/share/{quote('https://evil.example.com', safe='')}").status_code
+        == 404
+    )
     assert [e.detail["network"] for e in _events(db, "share")] == ["linkedin", "copy"]

@@ -50,7 +50,9 @@ def api_user(
 ) -> models.User:
     user = auth.user_for_api_key(session, x_api_key) if x_api_key else None
     if user is None:
-        raise HTTPException(401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "X-API-Key"})
+        raise HTTPException(
+            401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "X-API-Key"}
+        )
     return user
 
 

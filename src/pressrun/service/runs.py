@@ -43,7 +43,9 @@ def start_run(
     if limit is not None and limit < 1:
         raise ServiceError("limit must be at least 1")
     active = session.scalar(
-        select(models.Run).where(models.Run.campaign_id == campaign.id, models.Run.status.in_(ACTIVE))
+        select(models.Run).where(
+            models.Run.campaign_id == campaign.id, models.Run.status.in_(ACTIVE)
+        )
     )
     if active is not None:
         raise Conflict(f"run {active.id} of {campaign.slug!r} is still {active.status}")
@@ -80,7 +82,9 @@ class RunPool:
         with self._lock:
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(
-                    self._workers, mp_context=self._context, initializer=_init_worker,
+                    self._workers,
+                    mp_context=self._context,
+                    initializer=_init_worker,
                     initargs=(self._stop, os.getpid()),
                 )
             future = self._executor.submit(execute_run, self._database_url, run_id)
@@ -90,7 +94,13 @@ class RunPool:
     def resume(self, db: Database) -> list[int]:
         """Submit every run a previous service process left queued or running."""
         with db.session() as session:
-            ids = list(session.scalars(select(models.Run.id).where(models.Run.status.in_(ACTIVE)).order_by(models.Run.id)))
+            ids = list(
+                session.scalars(
+                    select(models.Run.id)
+                    .where(models.Run.status.in_(ACTIVE))
+                    .order_by(models.Run.id)
+                )
+            )
         for run_id in ids:
             self.submit(run_id)
         return ids
@@ -161,7 +171,13 @@ def execute_run(database_url: str, run_id: int) -> str:
             return run.status
         run.status = "running"
         run.started_at = run.started_at or models.utcnow()
-        folder, out, data, limit, planned = Path(campaign.folder), Path(run.out_dir), run.data_file, run.limit, run.total
+        folder, out, data, limit, planned = (
+            Path(campaign.folder),
+            Path(run.out_dir),
+            run.data_file,
+            run.limit,
+            run.total,
+        )
     progress = _RunProgress(db, run_id, planned)
     try:
         loaded = CampaignFolder.load(folder)
@@ -249,10 +265,13 @@ def _finish(
     return status
 
 
-def _store_report(session: Session, run: models.Run, report: RenderReport, done_before: int) -> None:
+def _store_report(
+    session: Session, run: models.Run, report: RenderReport, done_before: int
+) -> None:
     session.query(models.RejectRow).filter(models.RejectRow.run_id == run.id).delete()
     session.add_all(
-        models.RejectRow(run_id=run.id, row=r.row, key=r.key, field=r.field, reason=r.reason) for r in report.rejects
+        models.RejectRow(run_id=run.id, row=r.row, key=r.key, field=r.field, reason=r.reason)
+        for r in report.rejects
     )
     # assets an interrupted earlier attempt rendered count as written, not as up to date
     run.written = done_before + len(report.written)
