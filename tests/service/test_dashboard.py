@@ -154,6 +154,10 @@ def test_start_and_cancel_a_run_from_the_dashboard(
 ) -> None:
     page = logged_in.get(f"/campaigns/{imported.id}")
     assert logged_in.post(f"/campaigns/{imported.id}/runs", data={"limit": "1"}).status_code == 403
+    refused = logged_in.post(
+        f"/campaigns/{imported.id}/runs", data={"limit": "ten", "csrf": _csrf(page)}
+    )
+    assert "Recipients must be a whole number." in refused.text
     started = logged_in.post(
         f"/campaigns/{imported.id}/runs", data={"limit": "1", "csrf": _csrf(page)}
     )

@@ -227,11 +227,14 @@ def new_run(
     limit: Annotated[str, Form()] = "",
 ) -> Response:
     campaign = _campaign(session, campaign_id)
-    try:
-        run = start_run(
-            session, svc.settings, campaign, limit=int(limit) if limit.strip() else None
+    limit = limit.strip()
+    if limit and not limit.isdigit():
+        return overview(
+            request, campaign_id, session, user, error="Recipients must be a whole number."
         )
-    except (ServiceError, ValueError) as exc:
+    try:
+        run = start_run(session, svc.settings, campaign, limit=int(limit) if limit else None)
+    except ServiceError as exc:
         return overview(request, campaign_id, session, user, error=str(exc))
     session.commit()
     svc.runs.submit(run.id)
