@@ -83,19 +83,15 @@ def test_events_go_through_the_orm_and_external_ids_are_idempotent(
     event.listen(Session, "before_flush", listener)
     try:
         with db.session() as session:
-            first = record_event(
-                session,
-                campaign_id=imported.id,
-                recipient_id=None,
-                kind="conversion",
-                external_id="e1",
-            )
-            again = record_event(
-                session,
-                campaign_id=imported.id,
-                recipient_id=None,
-                kind="conversion",
-                external_id="e1",
+            first, again = (
+                record_event(
+                    session,
+                    campaign_id=imported.id,
+                    recipient_id=None,
+                    kind="conversion",
+                    external_id="e1",
+                )
+                for _ in range(2)
             )
             record_event(session, campaign_id=imported.id, recipient_id=None, kind="open")
             assert again.id == first.id

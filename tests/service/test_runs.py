@@ -125,11 +125,8 @@ def test_one_active_run_per_campaign(db: Database, settings: Settings, six: mode
 
 
 def test_a_broken_campaign_fails_the_run_with_its_reason(
-    db: Database, settings: Settings, six: models.Run
+    db: Database, settings: Settings, six: models.Run, tmp_path: Path
 ) -> None:
-    with db.session() as session:
-        campaign = session.get(models.Campaign, six.campaign_id)
-        assert campaign is not None
-        (Path(campaign.folder) / "campaign.yaml").write_text("name: [unclosed")
+    (tmp_path / "campaign" / "campaign.yaml").write_text("name: [unclosed")  # the folder `six` made
     assert runs.execute_run(settings.database_url, six.id) == "failed"
     assert "not valid YAML" in (_run(db, six.id).error or "")

@@ -22,7 +22,7 @@ from . import models
 from .catalog import recipient_url
 from .deps import RecipientContext, RecipientDep, ServicesDep, SessionDep
 from .errors import NotFound
-from .events import is_machine_view, record_event
+from .events import is_machine_view
 from .thumbs import IMAGE_OUTPUTS, thumbnail
 from .tracking import SHARE_TARGETS
 
@@ -97,15 +97,7 @@ def campaign_title(campaign: models.Campaign) -> str:
 def page(
     context: RecipientDep, session: SessionDep, svc: ServicesDep, request: Request
 ) -> Response:
-    agent = request.headers.get("user-agent")
-    record_event(
-        session,
-        campaign_id=context.campaign.id,
-        recipient_id=context.recipient.id,
-        kind="view",
-        user_agent=agent,
-        machine=is_machine_view(agent),
-    )
+    context.record("view", machine=is_machine_view(context.user_agent))
     assets = recipient_assets(session, context.recipient.id)
     card = card_image(assets)
     return svc.templates.TemplateResponse(
@@ -154,16 +146,10 @@ def preview(
 
 
 @router.get("/r/{token}/download/{asset_id}", include_in_schema=False)
-def download(
-    context: RecipientDep, asset_id: int, session: SessionDep, request: Request
-) -> FileResponse:
+def download(context: RecipientDep, asset_id: int, session: SessionDep) -> FileResponse:
     asset = _own_asset(session, context, asset_id)
-    record_event(
-        session,
-        campaign_id=context.campaign.id,
-        recipient_id=context.recipient.id,
-        kind="download",
-        user_agent=request.headers.get("user-agent"),
+    context.record(
+        "download",
         detail={"asset_id": asset.id, "file": f"{asset.format}-{asset.colorway}.{asset.output}"},
     )
     return FileResponse(
@@ -172,7 +158,7 @@ def download(
 
 
 @router.get("/r/{token}/download.zip", include_in_schema=False)
-def download_all(context: RecipientDep, session: SessionDep, request: Request) -> Response:
+def download_all(context: RecipientDep, session: SessionDep) -> Response:
     assets = recipient_assets(session, context.recipient.id)
     if not assets:
         raise NotFound("no assets yet")
@@ -180,14 +166,7 @@ def download_all(context: RecipientDep, session: SessionDep, request: Request) -
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # PNG and PDF are compressed
         for asset in assets:
             archive.write(asset.path, _file_name(context, asset))
-    record_event(
-        session,
-        campaign_id=context.campaign.id,
-        recipient_id=context.recipient.id,
-        kind="download",
-        user_agent=request.headers.get("user-agent"),
-        detail={"file": "all", "count": len(assets)},
-    )
+    context.record("download", detail={"file": "all", "count": len(assets)})
     name = f"{context.campaign.slug}-{context.recipient.key}.zip"
     return Response(
         buffer.getvalue(),
