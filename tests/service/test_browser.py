@@ -100,3 +100,18 @@ def test_log_in_run_the_demo_and_download(server: str, user, browser: Browser, s
     _shoot(page, f"{overview}/gallery", "gallery", shots)
     _shoot(page, f"{overview}/recipients", "recipients", shots)
     _shoot(page, f"{server}/campaigns", "campaigns", shots)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_api_docs_render_without_a_cdn(server: str, browser: Browser, shots: Path) -> None:
+    page = browser.new_page(viewport=DESKTOP)
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda request: None if request.url.startswith(server) else outside.append(request.url),
+    )
+    page.goto(f"{server}/docs")
+    expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
+    expect(page.locator(".swagger-ui")).to_contain_text("/api/campaigns")
+    page.screenshot(path=shots / "api-docs.png")
+    assert outside == []

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from fastapi_offline import FastAPIOffline
 
 from .._version import __version__
 from . import api, dashboard, formatting, pages, tracking
@@ -36,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             runs.shutdown()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs served from the package: no CDN, works on closed networks
         title="pressrun",
         version=__version__,
         description="Personalized asset campaigns: runs, recipient pages, tracking and metrics.",
