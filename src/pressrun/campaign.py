@@ -281,10 +281,13 @@ class Campaign:
     def fingerprint(self) -> str:
         """A hash of everything besides the row that shapes an asset: the spec and campaign files."""
         digest = hashlib.sha256(f"pressrun {__version__}".encode())
-        digest.update(self.spec.model_dump_json(exclude={"data": {"source"}}).encode())
-        data_file = (self.root / self.spec.data.source).resolve() if self.spec.data.source else None
+        digest.update(self.spec.model_dump_json(exclude={"data": {"source"}, "email": True}).encode())
+        # the data and the email templates shape no asset: editing them must not re-render
+        unrelated = {(self.root / self.spec.data.source).resolve()} if self.spec.data.source else set()
+        if self.spec.email:
+            unrelated.update((self.root / path).resolve() for path in self.spec.email.template_paths)
         for file in sorted(self._campaign_files()):
-            if file.resolve() == data_file:
+            if file.resolve() in unrelated:
                 continue
             digest.update(str(file.relative_to(self.root)).encode())
             digest.update(hashlib.sha256(file.read_bytes()).digest())

@@ -1,0 +1,1 @@
+"""Delivery: email with download links, exports to email platforms, webhooks back to the CRM."""
