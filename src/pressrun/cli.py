@@ -135,3 +135,8 @@ def _guard(action):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     app()
+
+
+from .service import commands as _service_commands  # noqa: E402  (the service's commands)
+
+_service_commands.register(app)

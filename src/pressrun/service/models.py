@@ -14,6 +14,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """`moment` with its UTC zone: SQLite hands stored datetimes back without one."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: DateTime(timezone=True), dict[str, Any]: JSON, list[Any]: JSON}
 
@@ -42,6 +47,7 @@ class Campaign(Base):
     name: Mapped[str] = mapped_column(String(200))
     folder: Mapped[str] = mapped_column(Text)  # the campaign folder on the server
     click_urls: Mapped[list[Any]] = mapped_column(default=list)  # allowed /c/ redirect targets
+    data_file: Mapped[str | None] = mapped_column(Text)  # the latest uploaded recipient data, if any
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     runs: Mapped[list[Run]] = relationship(back_populates="campaign", order_by="Run.id")
 
@@ -53,6 +59,7 @@ class Run(Base):
     status: Mapped[str] = mapped_column(String(20), default="queued")  # queued running done failed cancelled
     data_file: Mapped[str | None] = mapped_column(Text)
     out_dir: Mapped[str] = mapped_column(Text)
+    limit: Mapped[int | None]  # render at most this many recipients
     total: Mapped[int] = mapped_column(default=0)
     done: Mapped[int] = mapped_column(default=0)
     written: Mapped[int] = mapped_column(default=0)
@@ -78,6 +85,7 @@ class Recipient(Base):
     row: Mapped[int] = mapped_column(Integer)
     values: Mapped[dict[str, Any]] = mapped_column(default=dict)
     public: Mapped[bool] = mapped_column(Boolean, default=True)  # the recipient's share toggle
+    ready_at: Mapped[dt.datetime | None]  # when the recipient's assets were first imported
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

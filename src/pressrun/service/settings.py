@@ -14,6 +14,7 @@ class Settings:
     secret: str
     base_url: str
     data_dir: Path
+    run_workers: int = 2  # render runs executed at once
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -23,6 +24,7 @@ class Settings:
             secret=os.environ.get("PRESSRUN_SECRET") or _persistent_secret(data_dir),
             base_url=os.environ.get("PRESSRUN_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             data_dir=data_dir,
+            run_workers=int(os.environ.get("PRESSRUN_RUN_WORKERS", "2")),
         )
 
 
