@@ -6,7 +6,6 @@ host and its process no longer exists (a sender killed a moment ago can be re-ru
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import socket
 import threading
@@ -19,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import DeliveryError
 from ..service.db import Database
 from ..service.models import Lease as LeaseRow
-from ..service.models import utcnow
+from ..service.models import as_utc, utcnow
 
 
 class LeaseHeld(DeliveryError):
@@ -85,8 +84,7 @@ class Lease:
             return "another process that took it at the same moment"
 
     def _gone(self, row: LeaseRow) -> bool:
-        beat = row.heartbeat_at if row.heartbeat_at.tzinfo else row.heartbeat_at.replace(tzinfo=dt.timezone.utc)
-        if (utcnow() - beat).total_seconds() > self._stale_after:
+        if (utcnow() - as_utc(row.heartbeat_at)).total_seconds() > self._stale_after:
             return True
         host, pid, _ = (row.owner.split(":") + ["", "", ""])[:3]
         return host == socket.gethostname() and pid.isdigit() and not _alive(int(pid))

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper
 
 from ..errors import DeliveryError
-from ..service.models import Campaign, Event, Recipient, Webhook, WebhookMessage, utcnow
+from ..service.models import Campaign, Event, Recipient, Webhook, WebhookMessage, as_utc, utcnow
 
 SIGNATURE_HEADER = "Pressrun-Signature"
 SETTLE = dt.timedelta(seconds=1)  # lets concurrent transactions commit before their successors go out
@@ -84,8 +84,7 @@ def payload(event: Event, campaign: Campaign, recipient: Recipient | None) -> by
 
 
 def _iso(value: dt.datetime) -> str:
-    aware = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-    return aware.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return as_utc(value).astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 @sa_event.listens_for(Event, "after_insert")
