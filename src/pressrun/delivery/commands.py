@@ -48,7 +48,10 @@ def send(
         bool, typer.Option("--resend-unconfirmed", help="Send again where a dead run left it unknown.")
     ] = False,
 ) -> None:
-    """Email every recipient their asset: once each, however often it is run or interrupted."""
+    """Email every recipient their asset: once each, however often it is run or interrupted.
+
+    Exits 1 when some address failed, was deferred or is unconfirmed, 2 when nothing could start.
+    """
     options = SendOptions(
         only=[k.strip() for k in only.split(",") if k.strip()] if only else None,
         limit=limit, dry_run=dry_run, retry_failed=retry_failed, resend_unconfirmed=resend_unconfirmed,
@@ -64,6 +67,8 @@ def send(
             errors.print("[yellow]Interrupted.[/] Every message sent is logged; run again to send the rest.")
             raise typer.Exit(130) from None
     _print_send_report(report)
+    if any(report.by_status(status) for status in ("failed", "deferred", "unconfirmed")):
+        raise typer.Exit(1)  # scripts notice what needs a person: the table above says what
 
 
 def export_command(

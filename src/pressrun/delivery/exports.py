@@ -72,6 +72,11 @@ class Platform:
     merge_tag: Callable[[Attribute], str]
     prelude: Callable[[], str] = lambda: ""  # code the editor needs before the merge tags (AMPscript)
     link_tag: Callable[[Attribute], str] | None = None  # an href needing its own syntax
+    keyed: bool = True  # an identifier column holds the recipient key; else it is an attribute
+
+    def attributes(self, spec: CampaignSpec) -> list[Attribute]:
+        found = attributes_for(spec)
+        return found if not self.keyed else [a for a in found if a != KEY]
 
     def columns(self, attributes: Sequence[Attribute]) -> list[str]:
         return [*self.id_columns, *(self.column(a) for a in attributes)]
@@ -94,6 +99,7 @@ PLATFORMS: dict[str, Platform] = {
             "klaviyo", "Klaviyo", ("Email Address",), lambda r: (r.email,),
             column=lambda a: a.snake,
             merge_tag=lambda a: "{{ person|lookup:'" + a.snake + "' }}",
+            keyed=False,
         ),
         Platform(
             "sfmc", "Salesforce Marketing Cloud", ("SubscriberKey", "EmailAddress"), lambda r: (r.key, r.email),
@@ -106,11 +112,13 @@ PLATFORMS: dict[str, Platform] = {
             "hubspot", "HubSpot", ("Email",), lambda r: (r.email,),
             column=lambda a: a.snake,
             merge_tag=lambda a: "{{ contact." + a.snake + " }}",
+            keyed=False,
         ),
         Platform(
             "marketo", "Marketo", ("Email Address",), lambda r: (r.email,),
             column=lambda a: a.title,
             merge_tag=lambda a: "{{lead." + a.title + "}}",
+            keyed=False,
         ),
         Platform(
             "iterable", "Iterable", ("email", "userId"), lambda r: (r.email, r.key),
@@ -180,7 +188,7 @@ def write_export(
     platform: Platform, spec: CampaignSpec, rows: list[ExportRow], out_dir: Path, stem: str
 ) -> tuple[Path, Path]:
     """The import CSV (UTF-8, header row) and the snippet HTML; returns their paths."""
-    attributes = attributes_for(spec)
+    attributes = platform.attributes(spec)
     out_dir.mkdir(parents=True, exist_ok=True)
     file = out_dir / f"{stem}-{platform.name}.csv"
     with file.open("w", newline="", encoding="utf-8") as handle:
