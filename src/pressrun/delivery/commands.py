@@ -129,7 +129,7 @@ def list_webhooks(campaign: RefArg) -> None:
                 select(WebhookMessage.webhook_id, WebhookMessage.status, func.count())
                 .where(WebhookMessage.webhook_id.in_([h.id for h in hooks]))
                 .group_by(WebhookMessage.webhook_id, WebhookMessage.status)
-            ).tuples():
+            ):
                 counts.setdefault(hook_id, {})[status] = count
             return [(hook, counts.get(hook.id, {})) for hook in hooks]
 

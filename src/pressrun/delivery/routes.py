@@ -141,7 +141,11 @@ def list_webhooks(campaign: str, session: SessionDep) -> list[WebhookOut]:
 def add_webhook(campaign: str, body: WebhookIn, session: SessionDep) -> WebhookOut:
     """Register a receiver; the answer holds the signing secret, shown only this once."""
     found = catalog.find_campaign(session, campaign)
-    hook = Webhook(campaign_id=found.id, url=check_url(body.url), secret=body.secret or new_secret())
+    try:
+        url = check_url(body.url)
+    except PressrunError as exc:
+        raise ServiceError(str(exc)) from None
+    hook = Webhook(campaign_id=found.id, url=url, secret=body.secret or new_secret())
     session.add(hook)
     session.flush()
     return WebhookOut(id=hook.id, url=hook.url, active=hook.active, secret=hook.secret)
@@ -238,7 +242,7 @@ def _delivery_counts(session: Session, campaign_id: int) -> dict[str, int]:
             select(Delivery.status, func.count())
             .where(Delivery.campaign_id == campaign_id, Delivery.channel == CHANNEL)
             .group_by(Delivery.status)
-        ).tuples().all()
+        ).all()
     )
 
 
@@ -252,7 +256,7 @@ def _delivery_rows(session: Session, campaign_id: int, status: str | None) -> li
         query = query.where(Delivery.status == status)
     # problems first: what needs a person's attention leads the list
     order = {"failed": 0, "unconfirmed": 1, "pending": 2, "skipped": 3, "sending": 4, "sent": 5}
-    rows = list(session.execute(query.order_by(Recipient.row)).tuples())
+    rows = [tuple(row) for row in session.execute(query.order_by(Recipient.row))]
     return sorted(rows, key=lambda row: order.get(row[0].status, 9))
 
 
@@ -262,7 +266,7 @@ def _webhook_counts(session: Session, webhook_id: int) -> dict[str, Any]:
             select(WebhookMessage.status, func.count())
             .where(WebhookMessage.webhook_id == webhook_id)
             .group_by(WebhookMessage.status)
-        ).tuples().all()
+        ).all()
     )
     last_error = session.scalar(
         select(WebhookMessage.last_error)
