@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
+import psutil
 import pytest
 from PIL import Image
 
@@ -131,18 +129,22 @@ def many_rows(count: int) -> str:
 
 
 @pytest.mark.slow
-def test_killed_run_resumes_without_losing_or_redoing_work(make_campaign, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])
+def test_stopped_run_resumes_without_losing_or_redoing_work(make_campaign, tmp_path, stop):
     total = 60
     root = make_campaign(csv=many_rows(total))
     out = tmp_path / "out"
     journal = out / ".pressrun" / "journal.jsonl"
     command = [sys.executable, "-m", "pressrun", "render", str(root), "--out", str(out), "--workers", "2"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not journal.exists() or len(journal.read_text().splitlines()) < 10):
         time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    chromium = [p for p in psutil.Process(process.pid).children(recursive=True) if "chrom" in p.name()]
+    assert chromium
+    process.send_signal(stop)  # the parent only: its Chromium processes must go with it
+    assert process.wait(timeout=60) in (-signal.SIGKILL, 130)
+    assert not psutil.wait_procs(chromium, timeout=10)[1], "no Chromium process outlives the run"
 
     finished_before = {json.loads(line)["path"] for line in journal.read_text().splitlines() if line.endswith("}")}
     assert 10 <= len(finished_before) < total, "kill the run mid-way"

@@ -148,3 +148,15 @@ def test_a_page_that_hangs_is_retried_then_reported(tmp_path):
             return await renderer.render(PageJob(PAGE, 400, 300, ("png",)))  # the pool still works
 
     assert image(asyncio.run(go()).files["png"]).size == (400, 300)
+
+
+def test_a_crashed_page_is_replaced_and_the_job_retried(tmp_path):
+    async def go():
+        async with Renderer(tmp_path, options=RenderOptions(), workers=1) as renderer:
+            worker = renderer._idle.get_nowait()  # fault injection: crash the pool's only page
+            with pytest.raises(Exception):
+                await worker.page.goto("chrome://crash")
+            renderer._idle.put_nowait(worker)
+            return await renderer.render(PageJob(PAGE, 400, 300, ("png",)))
+
+    assert image(asyncio.run(go()).files["png"]).getpixel((250, 150)) == (255, 0, 0)
