@@ -112,7 +112,7 @@ class Sender:
     def run(self, options: SendOptions, progress: Progress | None = None) -> SendReport:
         if options.dry_run:
             report, jobs = self._plan(options)
-            report.outcomes += [Outcome(j.recipient.key, j.recipient.email, "planned") for j in jobs]
+            report.outcomes += [self._rehearse(job) for job in jobs]
             return report
         with Lease(self._db, f"send:{self._campaign.id}") as lease:
             self._log.recover()
@@ -123,6 +123,14 @@ class Sender:
                 report.interrupted = True
                 raise
         return report
+
+    def _rehearse(self, job: _Job) -> Outcome:
+        """A dry run's verdict: the message is built (templates and all) but not sent."""
+        try:
+            self._message(job)
+        except RowError as exc:
+            return Outcome(job.recipient.key, job.to.addr_spec, "failed", f"email template: {exc}")
+        return Outcome(job.recipient.key, job.to.addr_spec, "planned")
 
     def stop(self) -> None:
         """Finish the messages in flight, start no new ones (Ctrl-C, service shutdown)."""
