@@ -94,7 +94,7 @@ def test_an_unsubscribed_address_is_never_mailed_again_by_any_campaign(
 
     other = Path(shutil.copytree(campaign_dir, tmp_path / "other"))
     spec = yaml.safe_load((other / "campaign.yaml").read_text())
-    (other / "campaign.yaml").write_text(yaml.safe_dump({**spec, "name": "second-campaign"}, allow_unicode=True))
+    (other / "campaign.yaml").write_text(yaml.safe_dump({**spec, "name": "second-campaign"}, allow_unicode=True, sort_keys=False))
     report = service.sender(other, smtp_server.settings()).run(SendOptions())
     assert {o.key: o.detail for o in report.by_status("skipped")}["ana"] == "unsubscribed"
     assert "ana@example.com" not in smtp_server.mailbox.to()[1:]
@@ -164,7 +164,7 @@ def test_inline_mode_carries_the_image_in_the_message(
 ) -> None:
     spec = yaml.safe_load((campaign_dir / "campaign.yaml").read_text())
     spec["email"]["image"] = "inline"
-    (campaign_dir / "campaign.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True))
+    (campaign_dir / "campaign.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False))
     service.sender(campaign_dir, smtp_server.settings()).run(SendOptions(only=["ana"]))
     [message] = smtp_server.mailbox.messages
     text, related = message.iter_parts()
