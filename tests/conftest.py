@@ -49,24 +49,34 @@ bo,bo@example.com,Bo Chen,20
 MakeCampaign = Callable[..., Path]
 
 
+def write_campaign(
+    root: Path, *, html: str = TEMPLATE, csv: str = CSV, files: dict[str, bytes] | None = None,
+    **spec_overrides: object,
+) -> Path:
+    """Write a campaign folder at `root`; keyword arguments override the spec."""
+    (root / "templates").mkdir(parents=True)
+    (root / "data").mkdir()
+    spec = {**SPEC, **spec_overrides}
+    (root / "campaign.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    (root / "templates" / "card.html").write_text(textwrap.dedent(html))
+    (root / "data" / "recipients.csv").write_text(textwrap.dedent(csv))
+    for relative, content in (files or {}).items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_bytes(content)
+    return root
+
+
+@pytest.fixture(scope="session")
+def campaign_writer() -> Callable[..., Path]:
+    """`write_campaign`, for fixtures of any scope."""
+    return write_campaign
+
+
 @pytest.fixture
 def make_campaign(tmp_path: Path) -> MakeCampaign:
     """Write a campaign folder; keyword arguments override the spec; html and csv the template and data."""
 
-    def make(
-        *, html: str = TEMPLATE, csv: str = CSV, name: str = "campaign", files: dict[str, bytes] | None = None,
-        **spec_overrides: object,
-    ) -> Path:
-        root = tmp_path / name
-        (root / "templates").mkdir(parents=True)
-        (root / "data").mkdir()
-        spec = {**SPEC, **spec_overrides}
-        (root / "campaign.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
-        (root / "templates" / "card.html").write_text(textwrap.dedent(html))
-        (root / "data" / "recipients.csv").write_text(textwrap.dedent(csv))
-        for relative, content in (files or {}).items():
-            (root / relative).parent.mkdir(parents=True, exist_ok=True)
-            (root / relative).write_bytes(content)
-        return root
+    def make(*, name: str = "campaign", **options: object) -> Path:
+        return write_campaign(tmp_path / name, **options)  # type: ignore[arg-type]
 
     return make

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from .campaign import Campaign
+from .console import console, errors
+from .console import guard as _guard
 from .demo import init_campaign
-from .errors import PressrunError
 from .report import ProgressBar, print_render_report, print_validation_report
 from .storage import OutputStore
 
@@ -20,8 +20,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
-errors = Console(stderr=True)
 
 CampaignArg = Annotated[Path, typer.Argument(help="Campaign folder (or its campaign.yaml).")]
 DataOpt = Annotated[Optional[Path], typer.Option("--data", help="Data file to use instead of data.source.")]
@@ -86,14 +84,6 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder to create.")]) -
 
 def _load(path: Path) -> Campaign:
     return _guard(lambda: Campaign.load(path))
-
-
-def _guard(action):  # type: ignore[no-untyped-def]
-    try:
-        return action()
-    except PressrunError as exc:
-        errors.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from None
 
 
 def main() -> None:

@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
 from ..campaign import Campaign as CampaignFolder
+from ..console import console, errors
+from ..console import guard as _guard
 from ..report import ProgressBar
 from ..service import catalog
-from ..service.commands import _guard
 from ..service.db import Database
 from ..service.models import Campaign, Webhook, WebhookMessage
 from ..service.settings import Settings
@@ -25,8 +25,6 @@ from .exports import PLATFORMS, export
 from .sender import SendOptions, SendReport, Sender, records_for
 from .webhooks import check_url, new_secret
 
-console = Console()
-errors = Console(stderr=True)
 webhooks = typer.Typer(help="Engagement events POSTed to your CRM.", no_args_is_help=True)
 
 CampaignArg = Annotated[Path, typer.Argument(help="Campaign folder (or its campaign.yaml).")]

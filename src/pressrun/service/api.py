@@ -32,7 +32,9 @@ _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 @router.post("/campaigns", status_code=201, response_model=schemas.CampaignOut)
 def register(body: schemas.CampaignIn, session: SessionDep) -> models.Campaign:
     """Register the campaign folder at `folder` on the server (or update the one with its slug)."""
-    return catalog.register_campaign(session, Path(body.folder), body.slug, click_urls=body.click_urls)
+    return catalog.register_campaign(
+        session, Path(body.folder), body.slug, click_urls=body.click_urls
+    )
 
 
 @router.post("/campaigns/upload", status_code=201, response_model=schemas.CampaignOut)
@@ -58,7 +60,9 @@ def get_campaign(campaign: str, session: SessionDep) -> models.Campaign:
 
 
 @router.put("/campaigns/{campaign}/click-urls", response_model=schemas.CampaignOut)
-def set_click_urls(campaign: str, body: schemas.ClickUrlsIn, session: SessionDep) -> models.Campaign:
+def set_click_urls(
+    campaign: str, body: schemas.ClickUrlsIn, session: SessionDep
+) -> models.Campaign:
     """Replace the URLs that the campaign's /c/ links may redirect to."""
     found = catalog.find_campaign(session, campaign)
     found.click_urls = catalog.check_click_urls(body.urls)
@@ -75,7 +79,11 @@ def upload_data(
     """Upload recipient data; it is validated now and used by the campaign's next runs."""
     found = catalog.find_campaign(session, campaign)
     name = _UNSAFE_NAME.sub("-", file.filename or "data.csv").strip("-.") or "data.csv"
-    target = catalog.campaign_dir(svc.settings, found) / "uploads" / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
+    target = (
+        catalog.campaign_dir(svc.settings, found)
+        / "uploads"
+        / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(file.file.read())
     try:
@@ -94,7 +102,9 @@ def upload_data(
 
 
 @router.get("/campaigns/{campaign}/recipients", response_model=list[schemas.RecipientLink])
-def recipient_links(campaign: str, session: SessionDep, svc: ServicesDep) -> list[schemas.RecipientLink]:
+def recipient_links(
+    campaign: str, session: SessionDep, svc: ServicesDep
+) -> list[schemas.RecipientLink]:
     """Every recipient with the signed URL of their page."""
     found = catalog.find_campaign(session, campaign)
     return [
@@ -113,9 +123,13 @@ def metrics(campaign: str, session: SessionDep) -> dict[str, object]:
 
 
 @router.post("/campaigns/{campaign}/runs", status_code=202, response_model=schemas.RunOut)
-def create_run(campaign: str, body: schemas.RunIn, session: SessionDep, svc: ServicesDep) -> models.Run:
+def create_run(
+    campaign: str, body: schemas.RunIn, session: SessionDep, svc: ServicesDep
+) -> models.Run:
     """Start a render run (409 while another run of the campaign is active)."""
-    run = start_run(session, svc.settings, catalog.find_campaign(session, campaign), limit=body.limit)
+    run = start_run(
+        session, svc.settings, catalog.find_campaign(session, campaign), limit=body.limit
+    )
     session.commit()
     svc.runs.submit(run.id)
     return run
@@ -144,7 +158,9 @@ def cancel_run(run_id: int, session: SessionDep) -> models.Run:
 def run_assets(run_id: int, session: SessionDep) -> list[schemas.AssetOut]:
     """The assets in the run's output folder."""
     run = _run(session, run_id)
-    return [_asset_out(asset, key) for asset, key in catalog.campaign_assets(session, run.campaign_id)]
+    return [
+        _asset_out(asset, key) for asset, key in catalog.campaign_assets(session, run.campaign_id)
+    ]
 
 
 @router.get("/runs/{run_id}/manifest.csv", response_class=FileResponse)
@@ -156,7 +172,13 @@ def run_manifest(run_id: int, session: SessionDep) -> FileResponse:
 def run_rejects(run_id: int, session: SessionDep) -> list[models.RejectRow]:
     """Rows that were rejected and recipients whose render failed, naming field and reason."""
     run = _run(session, run_id)
-    return list(session.scalars(select(models.RejectRow).where(models.RejectRow.run_id == run.id).order_by(models.RejectRow.row)))
+    return list(
+        session.scalars(
+            select(models.RejectRow)
+            .where(models.RejectRow.run_id == run.id)
+            .order_by(models.RejectRow.row)
+        )
+    )
 
 
 @router.get("/runs/{run_id}/rejects.csv", response_class=FileResponse)
@@ -180,8 +202,15 @@ def _out_file(run: models.Run, name: str) -> FileResponse:
 
 def _asset_out(asset: models.Asset, key: str) -> schemas.AssetOut:
     return schemas.AssetOut(
-        id=asset.id, key=key, format=asset.format, colorway=asset.colorway, output=asset.output,
-        bytes=asset.bytes, width=asset.width, height=asset.height, sha256=asset.sha256,
+        id=asset.id,
+        key=key,
+        format=asset.format,
+        colorway=asset.colorway,
+        output=asset.output,
+        bytes=asset.bytes,
+        width=asset.width,
+        height=asset.height,
+        sha256=asset.sha256,
         qa=[flag for flag in asset.qa.split("; ") if flag],
     )
 
@@ -190,7 +219,9 @@ def _asset_out(asset: models.Asset, key: str) -> schemas.AssetOut:
 
 
 @router.post("/events", status_code=201, response_model=schemas.EventOut)
-def conversion(body: schemas.ConversionIn, session: SessionDep, svc: ServicesDep, response: Response) -> models.Event:
+def conversion(
+    body: schemas.ConversionIn, session: SessionDep, svc: ServicesDep, response: Response
+) -> models.Event:
     """Record a conversion with its amount; sending the same `event_id` again changes nothing (200)."""
     if body.token:
         claims = catalog.signer(svc.settings).verify(body.token)
@@ -200,21 +231,31 @@ def conversion(body: schemas.ConversionIn, session: SessionDep, svc: ServicesDep
     else:
         found = catalog.find_campaign(session, body.campaign or "")
         recipient = session.scalar(
-            select(models.Recipient).where(models.Recipient.campaign_id == found.id, models.Recipient.key == body.recipient)
+            select(models.Recipient).where(
+                models.Recipient.campaign_id == found.id, models.Recipient.key == body.recipient
+            )
         )
         if recipient is None:
             raise NotFound(f"campaign {found.slug!r} has no recipient {body.recipient!r}")
     repeat = session.scalar(
         select(models.Event.id).where(
-            models.Event.campaign_id == recipient.campaign_id, models.Event.external_id == body.event_id
+            models.Event.campaign_id == recipient.campaign_id,
+            models.Event.external_id == body.event_id,
         )
     )
     event = record_event(
-        session, campaign_id=recipient.campaign_id, recipient_id=recipient.id, kind="conversion",
-        amount=body.amount, currency=body.currency.upper(), external_id=body.event_id,
+        session,
+        campaign_id=recipient.campaign_id,
+        recipient_id=recipient.id,
+        kind="conversion",
+        amount=body.amount,
+        currency=body.currency.upper(),
+        external_id=body.event_id,
     )
     if event.recipient_id != recipient.id:
-        raise HTTPException(409, f"event id {body.event_id!r} was already used for another recipient")
+        raise HTTPException(
+            409, f"event id {body.event_id!r} was already used for another recipient"
+        )
     if repeat is not None:
         response.status_code = 200
     return event

@@ -49,7 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     templates = Jinja2Templates(directory=_HERE / "templates")
     templates.env.globals["version"] = __version__
-    templates.env.filters.update(pct=formatting.percent, filesize=formatting.file_size, money=formatting.money)
+    templates.env.filters.update(
+        pct=formatting.percent, filesize=formatting.file_size, money=formatting.money
+    )
     app.state.services = Services(settings, db, runs, CookieSigner(settings.secret), templates)
     app.state.delivery = deliveries
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")

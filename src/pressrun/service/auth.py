@@ -30,7 +30,9 @@ def check_password(password: str, stored: str) -> bool:
         scheme, n, r, p, salt, digest = stored.split("$")
         if scheme != "scrypt":
             return False
-        candidate = hashlib.scrypt(password.encode(), salt=_unb64(salt), n=int(n), r=int(r), p=int(p))
+        candidate = hashlib.scrypt(
+            password.encode(), salt=_unb64(salt), n=int(n), r=int(r), p=int(p)
+        )
     except ValueError:
         return False
     return hmac.compare_digest(candidate, _unb64(digest))
@@ -102,7 +104,9 @@ class CookieSigner:
         return self._mac("csrf", nonce)
 
     def check_csrf(self, nonce: str | None, token: str | None) -> bool:
-        return bool(nonce and token) and hmac.compare_digest(self.csrf_token(nonce or ""), token or "")
+        return bool(nonce and token) and hmac.compare_digest(
+            self.csrf_token(nonce or ""), token or ""
+        )
 
     def _mac(self, purpose: str, payload: str) -> str:
         return _b64(hmac.new(self._key, f"{purpose}|{payload}".encode(), hashlib.sha256).digest())

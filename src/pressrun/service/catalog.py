@@ -58,7 +58,9 @@ def register_campaign(
 def find_campaign(session: Session, ref: str) -> models.Campaign:
     """A campaign by id or slug."""
     column = models.Campaign.id if ref.isdigit() else models.Campaign.slug
-    campaign = session.scalar(select(models.Campaign).where(column == (int(ref) if ref.isdigit() else ref)))
+    campaign = session.scalar(
+        select(models.Campaign).where(column == (int(ref) if ref.isdigit() else ref))
+    )
     if campaign is None:
         raise NotFound(f"no campaign {ref!r}")
     return campaign
@@ -143,7 +145,9 @@ def import_results(
     validation = campaign_obj.validate(rows, check_templates=False)
     known = {
         r.key: r
-        for r in session.scalars(select(models.Recipient).where(models.Recipient.campaign_id == campaign.id))
+        for r in session.scalars(
+            select(models.Recipient).where(models.Recipient.campaign_id == campaign.id)
+        )
     }
     for recipient in validation.recipients:
         row = known.get(recipient.key)
@@ -159,11 +163,16 @@ def import_results(
 
 
 def _import_assets(
-    session: Session, campaign: models.Campaign, out_dir: Path, recipients: dict[str, models.Recipient]
+    session: Session,
+    campaign: models.Campaign,
+    out_dir: Path,
+    recipients: dict[str, models.Recipient],
 ) -> None:
     existing = {
         (a.recipient_id, a.format, a.colorway, a.output): a
-        for a in session.scalars(select(models.Asset).where(models.Asset.campaign_id == campaign.id))
+        for a in session.scalars(
+            select(models.Asset).where(models.Asset.campaign_id == campaign.id)
+        )
     }
     seen: set[tuple[int, str, str, str]] = set()
     ready = models.utcnow()
@@ -203,8 +212,10 @@ def campaign_assets(session: Session, campaign_id: int) -> list[tuple[models.Ass
         select(models.Asset, models.Recipient.key)
         .join(models.Recipient, models.Asset.recipient_id == models.Recipient.id)
         .where(models.Asset.campaign_id == campaign_id)
-        .order_by(models.Recipient.key, models.Asset.format, models.Asset.colorway, models.Asset.output)
-    ).tuples()
+        .order_by(
+            models.Recipient.key, models.Asset.format, models.Asset.colorway, models.Asset.output
+        )
+    )
     return list(rows)
 
 
@@ -217,12 +228,16 @@ def recipient_links(
             select(models.Asset.recipient_id, func.count())
             .where(models.Asset.campaign_id == campaign.id)
             .group_by(models.Asset.recipient_id)
-        ).tuples().all()
+        ).all()
     )
     recipients = session.scalars(
-        select(models.Recipient).where(models.Recipient.campaign_id == campaign.id).order_by(models.Recipient.row)
+        select(models.Recipient)
+        .where(models.Recipient.campaign_id == campaign.id)
+        .order_by(models.Recipient.row)
     )
-    return [(r, recipient_url(settings, campaign.id, r.id), counts.get(r.id, 0)) for r in recipients]
+    return [
+        (r, recipient_url(settings, campaign.id, r.id), counts.get(r.id, 0)) for r in recipients
+    ]
 
 
 def links_csv(session: Session, settings: Settings, campaign: models.Campaign) -> str:

@@ -54,12 +54,16 @@ def timeline_svg(timeline: Timeline) -> Chart:
     fmt = "%d %b %H:00" if timeline.unit == "hour" else "%d %b"
     for i in sorted({0, count // 2, count - 1}):
         label = escape(timeline.buckets[i].strftime(fmt))
-        parts.append(f'<text class="axis" x="{x(i):.1f}" y="{_H - 8}" text-anchor="middle">{label}</text>')
+        parts.append(
+            f'<text class="axis" x="{x(i):.1f}" y="{_H - 8}" text-anchor="middle">{label}</text>'
+        )
     legend = []
     for kind, values in timeline.series.items():
         label, colour = SERIES_STYLE[kind]
         points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2.5" points="{points}"/>')
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2.5" points="{points}"/>'
+        )
         if count == 1:
             parts.append(f'<circle cx="{x(0):.1f}" cy="{y(values[0]):.1f}" r="4" fill="{colour}"/>')
         legend.append((label, colour, sum(values)))

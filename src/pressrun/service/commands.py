@@ -6,13 +6,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
-from ..errors import PressrunError
+from ..console import console
+from ..console import guard as _guard
 from .settings import Settings
-
-console = Console()
-errors = Console(stderr=True)
 
 admin = typer.Typer(help="Manage the service's users and API keys.", no_args_is_help=True)
 
@@ -27,7 +24,9 @@ def serve(
     from .app import create_app
 
     settings = Settings.from_env()
-    console.print(f"pressrun service on http://{host}:{port} · database {_redacted(settings.database_url)}")
+    console.print(
+        f"pressrun service on http://{host}:{port} · database {_redacted(settings.database_url)}"
+    )
     uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
 
 
@@ -35,9 +34,14 @@ def serve(
 def create_user(
     email: Annotated[str, typer.Option(help="The user's email (their log-in).")],
     password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters.")
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters."
+        ),
     ],
-    key_name: Annotated[str, typer.Option(help="A name for the API key created with the user.")] = "default",
+    key_name: Annotated[
+        str, typer.Option(help="A name for the API key created with the user.")
+    ] = "default",
 ) -> None:
     """Create a dashboard user and print an API key for them (shown once)."""
     from . import auth
@@ -55,7 +59,9 @@ def create_user(
 
 def links(
     campaign: Annotated[str, typer.Argument(help="Campaign id or slug.")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="Write the CSV here instead of printing it.")] = None,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", help="Write the CSV here instead of printing it.")
+    ] = None,
 ) -> None:
     """Each recipient's signed page URL, as CSV (key, email, assets, url)."""
     from . import catalog
@@ -78,14 +84,6 @@ def register(app: typer.Typer) -> None:
     app.command()(serve)
     app.add_typer(admin, name="admin")
     app.command()(links)
-
-
-def _guard(action):  # type: ignore[no-untyped-def]
-    try:
-        return action()
-    except PressrunError as exc:
-        errors.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from None
 
 
 def _redacted(url: str) -> str:

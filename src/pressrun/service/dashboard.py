@@ -47,14 +47,21 @@ UserDep = Annotated[models.User, Depends(_user)]
 Csrf = Depends(_csrf)
 
 
-def _render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
+def _render(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
     svc = services(request)
     nonce = request.cookies.get(NONCE_COOKIE) or auth.new_nonce()
     response = svc.templates.TemplateResponse(
-        request, template, {**context, "csrf": svc.cookies.csrf_token(nonce)}, status_code=status_code
+        request,
+        template,
+        {**context, "csrf": svc.cookies.csrf_token(nonce)},
+        status_code=status_code,
     )
     if request.cookies.get(NONCE_COOKIE) != nonce:
-        response.set_cookie(NONCE_COOKIE, nonce, httponly=True, samesite="lax", secure=_secure(request))
+        response.set_cookie(
+            NONCE_COOKIE, nonce, httponly=True, samesite="lax", secure=_secure(request)
+        )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -68,7 +75,9 @@ def _secure(request: Request) -> bool:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> Response:
-    return RedirectResponse("/campaigns" if dashboard_user_id(request) else "/login", status_code=303)
+    return RedirectResponse(
+        "/campaigns" if dashboard_user_id(request) else "/login", status_code=303
+    )
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -78,15 +87,24 @@ def login_form(request: Request) -> Response:
 
 @router.post("/login", dependencies=[Csrf])
 def login(
-    request: Request, session: SessionDep, email: Annotated[str, Form()], password: Annotated[str, Form()]
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form()],
+    password: Annotated[str, Form()],
 ) -> Response:
     user = auth.authenticate(session, email, password)
     if user is None:
-        return _render(request, "login.html", {"error": "Wrong email or password.", "email": email}, 401)
+        return _render(
+            request, "login.html", {"error": "Wrong email or password.", "email": email}, 401
+        )
     response = RedirectResponse("/campaigns", status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, services(request).cookies.session_cookie(user.id), max_age=auth.SESSION_TTL,
-        httponly=True, samesite="lax", secure=_secure(request),
+        SESSION_COOKIE,
+        services(request).cookies.session_cookie(user.id),
+        max_age=auth.SESSION_TTL,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
     )
     return response
 
@@ -102,18 +120,31 @@ def logout() -> Response:
 
 
 @router.get("/campaigns", response_class=HTMLResponse)
-def campaigns(request: Request, session: SessionDep, user: UserDep, error: str | None = None) -> Response:
+def campaigns(
+    request: Request, session: SessionDep, user: UserDep, error: str | None = None
+) -> Response:
     rows = []
-    for campaign in session.scalars(select(models.Campaign).order_by(models.Campaign.created_at.desc())):
+    for campaign in session.scalars(
+        select(models.Campaign).order_by(models.Campaign.created_at.desc())
+    ):
         latest = campaign.runs[-1] if campaign.runs else None
-        rows.append({"campaign": campaign, "title": campaign_title(campaign), "run": latest,
-                     "metrics": campaign_metrics(session, campaign.id)})
+        rows.append(
+            {
+                "campaign": campaign,
+                "title": campaign_title(campaign),
+                "run": latest,
+                "metrics": campaign_metrics(session, campaign.id),
+            }
+        )
     return _render(request, "campaigns.html", {"user": user, "rows": rows, "error": error})
 
 
 @router.post("/campaigns", dependencies=[Csrf])
 def register(
-    request: Request, session: SessionDep, user: UserDep, folder: Annotated[str, Form()],
+    request: Request,
+    session: SessionDep,
+    user: UserDep,
+    folder: Annotated[str, Form()],
     slug: Annotated[str, Form()] = "",
 ) -> Response:
     try:
@@ -125,7 +156,11 @@ def register(
 
 @router.post("/campaigns/upload", dependencies=[Csrf])
 def upload(
-    request: Request, session: SessionDep, svc: ServicesDep, user: UserDep, file: Annotated[UploadFile, File()]
+    request: Request,
+    session: SessionDep,
+    svc: ServicesDep,
+    user: UserDep,
+    file: Annotated[UploadFile, File()],
 ) -> Response:
     try:
         campaign = catalog.install_campaign_zip(session, svc.settings, file.file)
@@ -142,13 +177,24 @@ def _campaign(session: Session, campaign_id: int) -> models.Campaign:
 
 
 def _campaign_page(
-    request: Request, session: Session, user: models.User, campaign: models.Campaign, tab: str, **context: Any
+    request: Request,
+    session: Session,
+    user: models.User,
+    campaign: models.Campaign,
+    tab: str,
+    **context: Any,
 ) -> Response:
     return _render(
         request,
         f"campaign_{tab}.html",
-        {"user": user, "campaign": campaign, "title": campaign_title(campaign), "tab": tab,
-         "run": campaign.runs[-1] if campaign.runs else None, **context},
+        {
+            "user": user,
+            "campaign": campaign,
+            "title": campaign_title(campaign),
+            "tab": tab,
+            "run": campaign.runs[-1] if campaign.runs else None,
+            **context,
+        },
     )
 
 
@@ -158,21 +204,37 @@ def overview(
 ) -> Response:
     campaign = _campaign(session, campaign_id)
     return _campaign_page(
-        request, session, user, campaign, "overview",
-        metrics=campaign_metrics(session, campaign.id), chart=timeline_svg(timeline(session, campaign.id)),
-        runs=list(reversed(campaign.runs))[:10], error=error, active=ACTIVE,
+        request,
+        session,
+        user,
+        campaign,
+        "overview",
+        metrics=campaign_metrics(session, campaign.id),
+        chart=timeline_svg(timeline(session, campaign.id)),
+        runs=list(reversed(campaign.runs))[:10],
+        error=error,
+        active=ACTIVE,
     )
 
 
 @router.post("/campaigns/{campaign_id}/runs", dependencies=[Csrf])
 def new_run(
-    request: Request, campaign_id: int, session: SessionDep, svc: ServicesDep, user: UserDep,
+    request: Request,
+    campaign_id: int,
+    session: SessionDep,
+    svc: ServicesDep,
+    user: UserDep,
     limit: Annotated[str, Form()] = "",
 ) -> Response:
     campaign = _campaign(session, campaign_id)
+    limit = limit.strip()
+    if limit and not limit.isdigit():
+        return overview(
+            request, campaign_id, session, user, error="Recipients must be a whole number."
+        )
     try:
-        run = start_run(session, svc.settings, campaign, limit=int(limit) if limit.strip() else None)
-    except (ServiceError, ValueError) as exc:
+        run = start_run(session, svc.settings, campaign, limit=int(limit) if limit else None)
+    except ServiceError as exc:
         return overview(request, campaign_id, session, user, error=str(exc))
     session.commit()
     svc.runs.submit(run.id)
@@ -195,15 +257,24 @@ def progress(run_id: int, session: SessionDep, user: UserDep) -> JSONResponse:
     if run is None:
         raise HTTPException(404, "no such run")
     return JSONResponse(
-        {"status": run.status, "done": run.done, "total": run.total, "cancel_requested": run.cancel_requested,
-         "active": run.status in ACTIVE},
+        {
+            "status": run.status,
+            "done": run.done,
+            "total": run.total,
+            "cancel_requested": run.cancel_requested,
+            "active": run.status in ACTIVE,
+        },
         headers={"Cache-Control": "no-store"},
     )
 
 
 @router.get("/campaigns/{campaign_id}/recipients", response_class=HTMLResponse)
 def recipients(
-    request: Request, campaign_id: int, session: SessionDep, svc: ServicesDep, user: UserDep,
+    request: Request,
+    campaign_id: int,
+    session: SessionDep,
+    svc: ServicesDep,
+    user: UserDep,
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
     campaign = _campaign(session, campaign_id)
@@ -215,12 +286,25 @@ def recipients(
     found = list(session.scalars(query.order_by(R.row).limit(_PAGE_SIZE)))
     activity = _activity(session, campaign.id, [r.id for r in found])
     rows = [
-        {"recipient": r, "url": catalog.recipient_url(svc.settings, campaign.id, r.id), **activity.get(r.id, {})}
+        {
+            "recipient": r,
+            "url": catalog.recipient_url(svc.settings, campaign.id, r.id),
+            **activity.get(r.id, {}),
+        }
         for r in found
     ]
     total = session.scalar(select(func.count()).select_from(R).where(R.campaign_id == campaign.id))
-    return _campaign_page(request, session, user, campaign, "recipients", rows=rows, q=q, total=total,
-                          limit=_PAGE_SIZE)
+    return _campaign_page(
+        request,
+        session,
+        user,
+        campaign,
+        "recipients",
+        rows=rows,
+        q=q,
+        total=total,
+        limit=_PAGE_SIZE,
+    )
 
 
 def _activity(session: Session, campaign_id: int, ids: list[int]) -> dict[int, dict[str, int]]:
@@ -230,11 +314,11 @@ def _activity(session: Session, campaign_id: int, ids: list[int]) -> dict[int, d
         select(E.recipient_id, E.kind, func.count())
         .where(E.campaign_id == campaign_id, E.recipient_id.in_(ids), E.machine.is_(False))
         .group_by(E.recipient_id, E.kind)
-    ).tuples():
+    ):
         activity.setdefault(recipient_id, {})[kind] = count
     for recipient_id, count in session.execute(
         select(A.recipient_id, func.count()).where(A.recipient_id.in_(ids)).group_by(A.recipient_id)
-    ).tuples():
+    ):
         activity.setdefault(recipient_id, {})["assets"] = count
     return activity
 
@@ -249,17 +333,30 @@ def gallery(
         for asset, key in catalog.campaign_assets(session, campaign.id)
         if asset.output in ("png", "jpg", "webp") and (asset.qa or not flagged)
     ]
-    return _campaign_page(request, session, user, campaign, "gallery", images=images[:_PAGE_SIZE],
-                          shown=min(len(images), _PAGE_SIZE), count=len(images), flagged=flagged)
+    return _campaign_page(
+        request,
+        session,
+        user,
+        campaign,
+        "gallery",
+        images=images[:_PAGE_SIZE],
+        shown=min(len(images), _PAGE_SIZE),
+        count=len(images),
+        flagged=flagged,
+    )
 
 
 @router.get("/campaigns/{campaign_id}/thumbs/{asset_id}")
-def gallery_thumb(campaign_id: int, asset_id: int, session: SessionDep, svc: ServicesDep, user: UserDep) -> Response:
+def gallery_thumb(
+    campaign_id: int, asset_id: int, session: SessionDep, svc: ServicesDep, user: UserDep
+) -> Response:
     asset = session.get(models.Asset, asset_id)
     if asset is None or asset.campaign_id != campaign_id:
         raise HTTPException(404, "no such asset")
     path = thumbnail(svc.settings.data_dir / "thumbs", asset, GALLERY_THUMB_WIDTH)
-    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+    return FileResponse(
+        path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"}
+    )
 
 
 @router.get("/campaigns/{campaign_id}/rejects", response_class=HTMLResponse)
@@ -268,8 +365,15 @@ def rejects(request: Request, campaign_id: int, session: SessionDep, user: UserD
     finished = [run for run in campaign.runs if run.status not in ACTIVE]
     run = finished[-1] if finished else None
     rows = (
-        list(session.scalars(select(models.RejectRow).where(models.RejectRow.run_id == run.id).order_by(models.RejectRow.row)))
-        if run else []
+        list(
+            session.scalars(
+                select(models.RejectRow)
+                .where(models.RejectRow.run_id == run.id)
+                .order_by(models.RejectRow.row)
+            )
+        )
+        if run
+        else []
     )
     return _campaign_page(request, session, user, campaign, "rejects", rows=rows, rejects_run=run)
 
@@ -282,4 +386,3 @@ def links_csv(campaign_id: int, session: SessionDep, svc: ServicesDep, user: Use
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{campaign.slug}-links.csv"'},
     )
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.templating import Jinja2Templates
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from . import auth, models
 from .catalog import signer
 from .db import Database
+from .events import record_event
 from .runs import RunPool
 from .settings import Settings
 
@@ -50,7 +51,9 @@ def api_user(
 ) -> models.User:
     user = auth.user_for_api_key(session, x_api_key) if x_api_key else None
     if user is None:
-        raise HTTPException(401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "X-API-Key"})
+        raise HTTPException(
+            401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "X-API-Key"}
+        )
     return user
 
 
@@ -63,12 +66,31 @@ def dashboard_user_id(request: Request) -> int | None:
 
 @dataclass(frozen=True)
 class RecipientContext:
+    """The recipient a signed token names, and what the request tells about who is asking."""
+
     token: str
     campaign: models.Campaign
     recipient: models.Recipient
+    session: Session
+    user_agent: str | None
+
+    def record(
+        self, kind: str, *, detail: dict[str, Any] | None = None, machine: bool = False
+    ) -> None:
+        record_event(
+            self.session,
+            campaign_id=self.campaign.id,
+            recipient_id=self.recipient.id,
+            kind=kind,
+            user_agent=self.user_agent,
+            detail=detail,
+            machine=machine,
+        )
 
 
-def recipient_for_token(token: str, session: SessionDep, svc: ServicesDep) -> RecipientContext:
+def recipient_for_token(
+    token: str, request: Request, session: SessionDep, svc: ServicesDep
+) -> RecipientContext:
     """The campaign and recipient a signed token names; anything forged, altered or expired is a 404."""
     claims = signer(svc.settings).verify(token)
     recipient = session.get(models.Recipient, claims.recipient_id) if claims else None
@@ -76,7 +98,7 @@ def recipient_for_token(token: str, session: SessionDep, svc: ServicesDep) -> Re
         raise HTTPException(404, "no such page")
     campaign = session.get(models.Campaign, claims.campaign_id)
     assert campaign is not None
-    return RecipientContext(token, campaign, recipient)
+    return RecipientContext(token, campaign, recipient, session, request.headers.get("user-agent"))
 
 
 RecipientDep = Annotated[RecipientContext, Depends(recipient_for_token)]

@@ -30,8 +30,16 @@ MACHINE_UA_EXACT = ("", "mozilla/5.0")
 
 # Link-preview crawlers fetch a shared page to draw its card: their views are not a person's.
 PREVIEW_BOT_TOKENS = (
-    "bot", "crawler", "spider", "facebookexternalhit", "slack", "whatsapp", "telegram", "discord",
-    "skypeuripreview", "embedly",
+    "bot",
+    "crawler",
+    "spider",
+    "facebookexternalhit",
+    "slack",
+    "whatsapp",
+    "telegram",
+    "discord",
+    "skypeuripreview",
+    "embedly",
 )
 
 
@@ -93,5 +101,7 @@ def record_event(
 
 def _by_external_id(session: Session, campaign_id: int, external_id: str) -> models.Event | None:
     return session.scalar(
-        select(models.Event).where(models.Event.campaign_id == campaign_id, models.Event.external_id == external_id)
+        select(models.Event).where(
+            models.Event.campaign_id == campaign_id, models.Event.external_id == external_id
+        )
     )

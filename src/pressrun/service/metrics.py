@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
@@ -52,7 +52,10 @@ class Metrics:
     def revenue_per_send(self) -> dict[str, Decimal]:
         if not self.sent:
             return {}
-        return {currency: (total / self.sent).quantize(Decimal("0.01")) for currency, total in self.revenue.items()}
+        return {
+            currency: (total / self.sent).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            for currency, total in self.revenue.items()
+        }
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -68,7 +71,9 @@ class Metrics:
             "clicks": self.clicks,
             "conversions": self.conversions,
             "revenue": {currency: str(total) for currency, total in self.revenue.items()},
-            "revenue_per_send": {currency: str(value) for currency, value in self.revenue_per_send.items()},
+            "revenue_per_send": {
+                currency: str(value) for currency, value in self.revenue_per_send.items()
+            },
         }
 
 
@@ -79,21 +84,29 @@ def campaign_metrics(session: Session, campaign_id: int) -> Metrics:
     counts: Counter[str] = Counter(
         dict(
             session.execute(
-                select(E.kind, func.count()).where(of_campaign, E.machine.is_(False)).group_by(E.kind)
-            ).tuples().all()
+                select(E.kind, func.count())
+                .where(of_campaign, E.machine.is_(False))
+                .group_by(E.kind)
+            ).all()
         )
     )
     opens = dict(
         session.execute(
-            select(E.machine, func.count(distinct(E.recipient_id))).where(of_campaign, E.kind == "open").group_by(E.machine)
-        ).tuples().all()
+            select(E.machine, func.count(distinct(E.recipient_id)))
+            .where(of_campaign, E.kind == "open")
+            .group_by(E.machine)
+        ).all()
     )
     first_download = session.execute(
-        select(E.recipient_id, func.min(E.at)).where(of_campaign, E.kind == "download").group_by(E.recipient_id)
-    ).tuples().all()
+        select(E.recipient_id, func.min(E.at))
+        .where(of_campaign, E.kind == "download")
+        .group_by(E.recipient_id)
+    ).all()
     revenue = session.execute(
-        select(E.currency, func.sum(E.amount)).where(of_campaign, E.kind == "conversion").group_by(E.currency)
-    ).tuples().all()
+        select(E.currency, func.sum(E.amount))
+        .where(of_campaign, E.kind == "conversion")
+        .group_by(E.currency)
+    ).all()
     return Metrics(
         sent=len(sent_at),
         sent_basis=basis,
@@ -105,7 +118,8 @@ def campaign_metrics(session: Session, campaign_id: int) -> Metrics:
         downloaders_24h=sum(
             1
             for recipient_id, first in first_download
-            if recipient_id in sent_at and models.as_utc(first) - sent_at[recipient_id] <= DOWNLOAD_WINDOW
+            if recipient_id in sent_at
+            and models.as_utc(first) - sent_at[recipient_id] <= DOWNLOAD_WINDOW
         ),
         shares=counts["share"],
         clicks=counts["click"],
@@ -118,15 +132,21 @@ def _send_times(session: Session, campaign_id: int) -> tuple[dict[int, dt.dateti
     """When each sent recipient got their assets: the delivery time, else when they were ready."""
     D = models.Delivery
     delivered = session.execute(
-        select(D.recipient_id, func.min(D.sent_at)).where(D.campaign_id == campaign_id, D.status == "sent").group_by(D.recipient_id)
-    ).tuples().all()
+        select(D.recipient_id, func.min(D.sent_at))
+        .where(D.campaign_id == campaign_id, D.status == "sent")
+        .group_by(D.recipient_id)
+    ).all()
     if delivered:
-        return {recipient_id: models.as_utc(at) for recipient_id, at in delivered if at is not None}, "deliveries"
+        return {
+            recipient_id: models.as_utc(at) for recipient_id, at in delivered if at is not None
+        }, "deliveries"
     R = models.Recipient
     ready = session.execute(
         select(R.id, R.ready_at).where(R.campaign_id == campaign_id, R.ready_at.is_not(None))
-    ).tuples().all()
-    return {recipient_id: models.as_utc(at) for recipient_id, at in ready if at is not None}, "ready assets"
+    ).all()
+    return {
+        recipient_id: models.as_utc(at) for recipient_id, at in ready if at is not None
+    }, "ready assets"
 
 
 @dataclass
@@ -141,15 +161,21 @@ class Timeline:
 def timeline(session: Session, campaign_id: int) -> Timeline:
     E = models.Event
     rows = session.execute(
-        select(E.at, E.kind).where(E.campaign_id == campaign_id, E.kind.in_(TIMELINE_KINDS), E.machine.is_(False))
-    ).tuples().all()
+        select(E.at, E.kind).where(
+            E.campaign_id == campaign_id, E.kind.in_(TIMELINE_KINDS), E.machine.is_(False)
+        )
+    ).all()
     if not rows:
         return Timeline("day")
     times = [models.as_utc(at) for at, _ in rows]
     start, end = min(times), max(times)
     hourly = end - start <= dt.timedelta(days=3)
     step = dt.timedelta(hours=1) if hourly else dt.timedelta(days=1)
-    first = start.replace(minute=0, second=0, microsecond=0) if hourly else start.replace(hour=0, minute=0, second=0, microsecond=0)
+    first = (
+        start.replace(minute=0, second=0, microsecond=0)
+        if hourly
+        else start.replace(hour=0, minute=0, second=0, microsecond=0)
+    )
     size = int((end - first) / step) + 1
     result = Timeline("hour" if hourly else "day", [first + i * step for i in range(size)])
     counts: dict[str, list[int]] = defaultdict(lambda: [0] * size)

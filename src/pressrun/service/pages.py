@@ -22,7 +22,7 @@ from . import models
 from .catalog import recipient_url
 from .deps import RecipientContext, RecipientDep, ServicesDep, SessionDep
 from .errors import NotFound
-from .events import is_machine_view, record_event
+from .events import is_machine_view
 from .thumbs import IMAGE_OUTPUTS, thumbnail
 from .tracking import SHARE_TARGETS
 
@@ -61,7 +61,9 @@ def group_assets(assets: list[models.Asset]) -> list[FormatGroup]:
     groups: dict[str, FormatGroup] = {}
     variants: dict[tuple[str, str], Variant] = {}
     for asset in assets:
-        group = groups.setdefault(asset.format, FormatGroup(asset.format, asset.width, asset.height))
+        group = groups.setdefault(
+            asset.format, FormatGroup(asset.format, asset.width, asset.height)
+        )
         variant = variants.get((asset.format, asset.colorway))
         if variant is None:
             variant = variants[(asset.format, asset.colorway)] = Variant(asset.colorway)
@@ -84,16 +86,18 @@ def _display_name(recipient: models.Recipient) -> str:
 
 
 def campaign_title(campaign: models.Campaign) -> str:
-    return campaign.name.replace("-", " ").replace("_", " ").title() if campaign.name.islower() else campaign.name
+    return (
+        campaign.name.replace("-", " ").replace("_", " ").title()
+        if campaign.name.islower()
+        else campaign.name
+    )
 
 
 @router.get("/r/{token}", response_class=HTMLResponse, include_in_schema=False)
-def page(context: RecipientDep, session: SessionDep, svc: ServicesDep, request: Request) -> Response:
-    agent = request.headers.get("user-agent")
-    record_event(
-        session, campaign_id=context.campaign.id, recipient_id=context.recipient.id, kind="view",
-        user_agent=agent, machine=is_machine_view(agent),
-    )
+def page(
+    context: RecipientDep, session: SessionDep, svc: ServicesDep, request: Request
+) -> Response:
+    context.record("view", machine=is_machine_view(context.user_agent))
     assets = recipient_assets(session, context.recipient.id)
     card = card_image(assets)
     return svc.templates.TemplateResponse(
@@ -118,32 +122,43 @@ def page(context: RecipientDep, session: SessionDep, svc: ServicesDep, request: 
 @router.get("/r/{token}/card.png", include_in_schema=False)
 def card(context: RecipientDep, session: SessionDep) -> FileResponse:
     """The link-preview image; only while the recipient keeps the page public."""
-    image = card_image(recipient_assets(session, context.recipient.id)) if context.recipient.public else None
+    image = (
+        card_image(recipient_assets(session, context.recipient.id))
+        if context.recipient.public
+        else None
+    )
     if image is None:
         raise NotFound("no preview image")
-    return FileResponse(image.path, media_type=_media_type(image), headers={"Cache-Control": "max-age=3600"})
+    return FileResponse(
+        image.path, media_type=_media_type(image), headers={"Cache-Control": "max-age=3600"}
+    )
 
 
 @router.get("/r/{token}/preview/{asset_id}", include_in_schema=False)
-def preview(context: RecipientDep, asset_id: int, session: SessionDep, svc: ServicesDep) -> FileResponse:
+def preview(
+    context: RecipientDep, asset_id: int, session: SessionDep, svc: ServicesDep
+) -> FileResponse:
     asset = _own_asset(session, context, asset_id)
     path = thumbnail(svc.settings.data_dir / "thumbs", asset, PAGE_PREVIEW_WIDTH)
-    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+    return FileResponse(
+        path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"}
+    )
 
 
 @router.get("/r/{token}/download/{asset_id}", include_in_schema=False)
-def download(context: RecipientDep, asset_id: int, session: SessionDep, request: Request) -> FileResponse:
+def download(context: RecipientDep, asset_id: int, session: SessionDep) -> FileResponse:
     asset = _own_asset(session, context, asset_id)
-    record_event(
-        session, campaign_id=context.campaign.id, recipient_id=context.recipient.id, kind="download",
-        user_agent=request.headers.get("user-agent"),
+    context.record(
+        "download",
         detail={"asset_id": asset.id, "file": f"{asset.format}-{asset.colorway}.{asset.output}"},
     )
-    return FileResponse(asset.path, media_type=_media_type(asset), filename=_file_name(context, asset))
+    return FileResponse(
+        asset.path, media_type=_media_type(asset), filename=_file_name(context, asset)
+    )
 
 
 @router.get("/r/{token}/download.zip", include_in_schema=False)
-def download_all(context: RecipientDep, session: SessionDep, request: Request) -> Response:
+def download_all(context: RecipientDep, session: SessionDep) -> Response:
     assets = recipient_assets(session, context.recipient.id)
     if not assets:
         raise NotFound("no assets yet")
@@ -151,13 +166,12 @@ def download_all(context: RecipientDep, session: SessionDep, request: Request) -
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # PNG and PDF are compressed
         for asset in assets:
             archive.write(asset.path, _file_name(context, asset))
-    record_event(
-        session, campaign_id=context.campaign.id, recipient_id=context.recipient.id, kind="download",
-        user_agent=request.headers.get("user-agent"), detail={"file": "all", "count": len(assets)},
-    )
+    context.record("download", detail={"file": "all", "count": len(assets)})
     name = f"{context.campaign.slug}-{context.recipient.key}.zip"
     return Response(
-        buffer.getvalue(), media_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        buffer.getvalue(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
@@ -180,4 +194,9 @@ def _file_name(context: RecipientContext, asset: models.Asset) -> str:
 
 
 def _media_type(asset: models.Asset) -> str:
-    return {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp", "pdf": "application/pdf"}[asset.output]
+    return {
+        "png": "image/png",
+        "jpg": "image/jpeg",
+        "webp": "image/webp",
+        "pdf": "application/pdf",
+    }[asset.output]

@@ -43,7 +43,9 @@ def start_run(
     if limit is not None and limit < 1:
         raise ServiceError("limit must be at least 1")
     active = session.scalar(
-        select(models.Run).where(models.Run.campaign_id == campaign.id, models.Run.status.in_(ACTIVE))
+        select(models.Run).where(
+            models.Run.campaign_id == campaign.id, models.Run.status.in_(ACTIVE)
+        )
     )
     if active is not None:
         raise Conflict(f"run {active.id} of {campaign.slug!r} is still {active.status}")
@@ -80,7 +82,9 @@ class RunPool:
         with self._lock:
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(
-                    self._workers, mp_context=self._context, initializer=_init_worker,
+                    self._workers,
+                    mp_context=self._context,
+                    initializer=_init_worker,
                     initargs=(self._stop, os.getpid()),
                 )
             future = self._executor.submit(execute_run, self._database_url, run_id)
@@ -90,7 +94,13 @@ class RunPool:
     def resume(self, db: Database) -> list[int]:
         """Submit every run a previous service process left queued or running."""
         with db.session() as session:
-            ids = list(session.scalars(select(models.Run.id).where(models.Run.status.in_(ACTIVE)).order_by(models.Run.id)))
+            ids = list(
+                session.scalars(
+                    select(models.Run.id)
+                    .where(models.Run.status.in_(ACTIVE))
+                    .order_by(models.Run.id)
+                )
+            )
         for run_id in ids:
             self.submit(run_id)
         return ids
@@ -161,13 +171,19 @@ def execute_run(database_url: str, run_id: int) -> str:
             return run.status
         run.status = "running"
         run.started_at = run.started_at or models.utcnow()
-        folder, out, data, limit, done = Path(campaign.folder), Path(run.out_dir), run.data_file, run.limit, run.done
-    progress = _RunProgress(db, run_id, done)
+        folder, out, data, limit, planned = (
+            Path(campaign.folder),
+            Path(run.out_dir),
+            run.data_file,
+            run.limit,
+            run.total,
+        )
+    progress = _RunProgress(db, run_id, planned)
     try:
         loaded = CampaignFolder.load(folder)
         report = loaded.render(data, out=out, limit=limit, progress=progress)
     except _Stopping:
-        return "queued"
+        return "running"  # the service is stopping: the next start resumes the run
     except _Cancelled:
         return _finish(db, run_id, "cancelled", loaded, data)
     except PressrunError as exc:
@@ -176,24 +192,30 @@ def execute_run(database_url: str, run_id: int) -> str:
         log.exception("run %s failed", run_id)
         return _finish(db, run_id, "failed", None, data, error=f"{type(exc).__name__}: {exc}")
     progress.flush()
-    return _finish(db, run_id, "done", loaded, data, report=report, done_before=done)
+    return _finish(db, run_id, "done", loaded, data, report=report, done_before=progress.before)
 
 
 class _RunProgress:
-    """A pressrun.Progress writing to the Run row, at most every half second."""
+    """A pressrun.Progress writing to the Run row, at most every half second.
 
-    def __init__(self, db: Database, run_id: int, done_before: int) -> None:
+    A resumed run keeps the total its first attempt planned: the assets that attempt finished
+    are no longer pending, so they count as done from the start.
+    """
+
+    def __init__(self, db: Database, run_id: int, planned: int) -> None:
         self._db = db
         self._run_id = run_id
-        self._before = done_before  # assets finished by an earlier attempt of this run
+        self._planned = planned
+        self.before = planned  # with nothing left to render, an earlier attempt did it all
         self._done = 0
         self._last = 0.0
 
     def start(self, total: int) -> None:
+        self.before = max(0, self._planned - total) if self._planned else 0
         with self._db.session() as session:
             run = session.get(models.Run, self._run_id)
             assert run is not None
-            run.total = self._before + total
+            run.total = self.before + total
         self._check(force=True)
 
     def advance(self, count: int = 1) -> None:
@@ -201,7 +223,7 @@ class _RunProgress:
         self._check(force=False)
 
     def flush(self) -> None:
-        self._check(force=True)
+        self._write()
 
     def _check(self, *, force: bool) -> None:
         if _stop_flag is not None and _stop_flag.is_set():
@@ -217,7 +239,7 @@ class _RunProgress:
         with self._db.session() as session:
             run = session.get(models.Run, self._run_id)
             assert run is not None
-            run.done = self._before + self._done
+            run.done = self.before + self._done
             return run.cancel_requested
 
 
@@ -243,10 +265,13 @@ def _finish(
     return status
 
 
-def _store_report(session: Session, run: models.Run, report: RenderReport, done_before: int) -> None:
+def _store_report(
+    session: Session, run: models.Run, report: RenderReport, done_before: int
+) -> None:
     session.query(models.RejectRow).filter(models.RejectRow.run_id == run.id).delete()
     session.add_all(
-        models.RejectRow(run_id=run.id, row=r.row, key=r.key, field=r.field, reason=r.reason) for r in report.rejects
+        models.RejectRow(run_id=run.id, row=r.row, key=r.key, field=r.field, reason=r.reason)
+        for r in report.rejects
     )
     # assets an interrupted earlier attempt rendered count as written, not as up to date
     run.written = done_before + len(report.written)

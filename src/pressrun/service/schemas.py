@@ -20,7 +20,9 @@ class _Out(BaseModel):
 class CampaignIn(BaseModel):
     folder: str = Field(description="Path of the campaign folder on the server.")
     slug: str | None = Field(default=None, description="Defaults to the campaign's name.")
-    click_urls: list[str] | None = Field(default=None, description="URLs /c/ links may redirect to.")
+    click_urls: list[str] | None = Field(
+        default=None, description="URLs /c/ links may redirect to."
+    )
 
 
 class ClickUrlsIn(BaseModel):
@@ -53,7 +55,9 @@ class DataOut(BaseModel):
 
 
 class RunIn(BaseModel):
-    limit: int | None = Field(default=None, ge=1, description="Render at most this many recipients.")
+    limit: int | None = Field(
+        default=None, ge=1, description="Render at most this many recipients."
+    )
 
 
 class RunOut(_Out):
@@ -99,9 +103,13 @@ class RecipientLink(BaseModel):
 class ConversionIn(BaseModel):
     """A conversion, for a recipient named by their page token or by campaign and key."""
 
-    event_id: str = Field(min_length=1, max_length=200, description="Your id for it: a repeat is ignored.")
+    event_id: str = Field(
+        min_length=1, max_length=200, description="Your id for it: a repeat is ignored."
+    )
     kind: Literal["conversion"] = "conversion"
-    token: str | None = Field(default=None, description="The recipient's page token (from /r/<token>).")
+    token: str | None = Field(
+        default=None, description="The recipient's page token (from /r/<token>)."
+    )
     campaign: str | None = Field(default=None, description="Campaign id or slug, with `recipient`.")
     recipient: str | None = Field(default=None, description="The recipient's key, with `campaign`.")
     amount: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
