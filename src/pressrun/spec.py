@@ -128,7 +128,7 @@ class RenderOptions(_Model):
 
 
 class EmailSpec(_Model):
-    """The campaign's email: Jinja templates (paths in the campaign folder) and which asset to show."""
+    """The campaign's email: Jinja templates (paths in the campaign folder), the asset it shows."""
 
     subject: str = "email/subject.txt"
     html: str = "email/body.html"

@@ -91,8 +91,15 @@ class SmtpServer:
 
     def settings(self, **overrides: Any) -> SmtpSettings:
         base: dict[str, Any] = {
-            "host": "127.0.0.1", "port": self.port, "security": "none", "sender": "Tempo <wrapped@tempo.example>",
-            "rate": 0, "concurrency": 2, "timeout": 10, "attempts": 3, "backoff": 0.01,
+            "host": "127.0.0.1",
+            "port": self.port,
+            "security": "none",
+            "sender": "Tempo <wrapped@tempo.example>",
+            "rate": 0,
+            "concurrency": 2,
+            "timeout": 10,
+            "attempts": 3,
+            "backoff": 0.01,
         }
         return SmtpSettings(**{**base, **overrides})
 
@@ -116,7 +123,7 @@ def smtp_server() -> Iterator[SmtpServer]:
         controller.stop()
 
 
-# -- a rendered campaign with an email, and the running service ---------------------------------------
+# -- a rendered campaign with an email, and the running service ------------------------------
 
 SPEC: dict[str, Any] = {
     "name": "delivery-fixture",
@@ -134,12 +141,23 @@ SPEC: dict[str, Any] = {
     "template": "templates/card.html",
     "formats": [{"name": "card", "width": 320, "height": 240}],
     "outputs": ["png"],
-    "colorways": {"midnight": {"bg": "#121212", "fg": "#ffffff"}, "sunrise": {"bg": "#ff6437", "fg": "#000000"}},
+    "colorways": {
+        "midnight": {"bg": "#121212", "fg": "#ffffff"},
+        "sunrise": {"bg": "#ff6437", "fg": "#000000"},
+    },
     "colorway": "'sunrise' if r.points >= 100 else 'midnight'",
     "vars": {
         "strings": {
-            "en": {"subject": "Your year in songs, {name}", "cta": "See and download yours", "stop": "Unsubscribe"},
-            "es": {"subject": "Tu año en canciones, {name}", "cta": "Mira y descarga el tuyo", "stop": "Darse de baja"},
+            "en": {
+                "subject": "Your year in songs, {name}",
+                "cta": "See and download yours",
+                "stop": "Unsubscribe",
+            },
+            "es": {
+                "subject": "Tu año en canciones, {name}",
+                "cta": "Mira y descarga el tuyo",
+                "stop": "Darse de baja",
+            },
         }
     },
     "email": {"image": "hosted", "name": "name"},
@@ -162,7 +180,9 @@ html, body { margin: 0; width: 100%; height: 100%; background: var(--bg); color:
 </style></head><body><p style="padding: 40px">{{ r.name }} · {{ r.points }}</p></body></html>
 """
 EMAIL_FILES = {
-    "email/subject.txt": '{{ campaign.vars.strings[r.locale].subject|replace("{name}", r.name) }}\n',
+    "email/subject.txt": (
+        '{{ campaign.vars.strings[r.locale].subject|replace("{name}", r.name) }}\n'
+    ),
     "email/body.html": """{% set t = campaign.vars.strings[r.locale] %}<!doctype html>
 <html lang="{{ r.locale }}"><body>
 <p>{{ r.name ~ " & friends" }}</p>
@@ -182,7 +202,9 @@ EMAIL_FILES = {
 def write_campaign(root: Path, spec: dict[str, Any] | None = None, csv: str = CSV) -> Path:
     (root / "templates").mkdir(parents=True, exist_ok=True)
     (root / "data").mkdir(exist_ok=True)
-    (root / "campaign.yaml").write_text(yaml.safe_dump(spec or SPEC, sort_keys=False, allow_unicode=True))
+    (root / "campaign.yaml").write_text(
+        yaml.safe_dump(spec or SPEC, sort_keys=False, allow_unicode=True)
+    )
     (root / "templates" / "card.html").write_text(CARD)
     (root / "data" / "recipients.csv").write_text(csv)
     for relative, text in EMAIL_FILES.items():
@@ -215,7 +237,7 @@ class Service:
         return self.settings.base_url
 
     def register(self, root: Path, slug: str | None = None) -> tuple[Campaign, CampaignFolder]:
-        """Register the campaign folder and import its rendered results, like `pressrun send` does."""
+        """Register the folder and import its rendered results, as `pressrun send` does."""
         folder = CampaignFolder.load(root)
         with self.db.session() as session:
             row = catalog.register_campaign(session, folder.root, slug)
@@ -232,11 +254,15 @@ def service(database_url: str, tmp_path: Path) -> Iterator[Service]:
     """The real web app served by uvicorn on a free port, and its database."""
     port = free_port()
     settings = Settings(
-        database_url=database_url, secret="delivery-test-secret", base_url=f"http://127.0.0.1:{port}",
+        database_url=database_url,
+        secret="delivery-test-secret",
+        base_url=f"http://127.0.0.1:{port}",
         data_dir=tmp_path / "data",
     )
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

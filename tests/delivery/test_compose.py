@@ -18,8 +18,11 @@ LETTER = Letter(
 
 def _envelope(**overrides: object) -> Envelope:
     fields: dict[str, object] = {
-        "sender": SENDER, "to": TO, "reply_to": Address("", "hello", "tempo.example"),
-        "message_id": new_message_id(SENDER), "unsubscribe_url": "https://x.example/u/tok",
+        "sender": SENDER,
+        "to": TO,
+        "reply_to": Address("", "hello", "tempo.example"),
+        "message_id": new_message_id(SENDER),
+        "unsubscribe_url": "https://x.example/u/tok",
     }
     return Envelope(**{**fields, **overrides})  # type: ignore[arg-type]
 
@@ -44,7 +47,9 @@ def test_hosted_message_is_alternative_text_then_html_with_decodable_utf8_header
     assert parsed["To"].addresses[0].addr_spec == "jose@example.es"
     assert str(parsed["From"]) == "Tempo Wrapped <wrapped@tempo.example>"
     assert str(parsed["Reply-To"]) == "hello@tempo.example"
-    assert parsed["Message-ID"] == envelope.message_id and envelope.message_id.endswith("@tempo.example>")
+    assert parsed["Message-ID"] == envelope.message_id and envelope.message_id.endswith(
+        "@tempo.example>"
+    )
     assert parsed["Date"] is not None and parsed["MIME-Version"] == "1.0"
     assert parsed["List-Unsubscribe"] == "<https://x.example/u/tok>"
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

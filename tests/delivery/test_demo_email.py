@@ -20,9 +20,13 @@ from .conftest import Service, SmtpServer
 def test_the_demo_email_is_localized_and_links_to_the_recipients_card(
     service: Service, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
-    root = Path(shutil.copytree(demo_path(), tmp_path / "wrapped", ignore=shutil.ignore_patterns("out")))
+    root = Path(
+        shutil.copytree(demo_path(), tmp_path / "wrapped", ignore=shutil.ignore_patterns("out"))
+    )
     CampaignFolder.load(root).render(only=["sw-001", "sw-002"], workers=2)
-    report = service.sender(root, smtp_server.settings()).run(SendOptions(only=["sw-001", "sw-002"]))
+    report = service.sender(root, smtp_server.settings()).run(
+        SendOptions(only=["sw-001", "sw-002"])
+    )
     assert sorted(o.key for o in report.by_status("sent")) == ["sw-001", "sw-002"]
 
     by_to = {m["To"].addresses[0].addr_spec: m for m in smtp_server.mailbox.messages}

@@ -36,7 +36,10 @@ def _env(database_url: str, tmp_path: Path, smtp: SmtpServer, **extra: str) -> d
 def _send(campaign: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "pressrun", "send", str(campaign), *args],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -50,7 +53,9 @@ def _wait_for(condition, what: str, timeout: float = 60) -> None:  # type: ignor
 def test_killed_mid_campaign_then_rerun_everyone_gets_exactly_one(
     database_url: str, tmp_path: Path, smtp_server: SmtpServer, campaign_dir: Path
 ) -> None:
-    slow = _env(database_url, tmp_path, smtp_server, PRESSRUN_SMTP_RATE="3", PRESSRUN_SMTP_CONCURRENCY="2")
+    slow = _env(
+        database_url, tmp_path, smtp_server, PRESSRUN_SMTP_RATE="3", PRESSRUN_SMTP_CONCURRENCY="2"
+    )
     first = _send(campaign_dir, slow)
     _wait_for(lambda: len(smtp_server.mailbox.messages) >= 2, "two messages")
     first.send_signal(signal.SIGKILL)
@@ -63,7 +68,9 @@ def test_killed_mid_campaign_then_rerun_everyone_gets_exactly_one(
     assert sorted(smtp_server.mailbox.to()) == ADDRESSES, output  # each exactly once
     # A kill that fell between the server's acceptance and our log leaves that one `unconfirmed`
     # (exit 1): it must be a message the server did accept, never one that was lost.
-    unconfirmed = {line.split()[3] for line in output.splitlines() if " unconfirmed " in line and "@" in line}
+    unconfirmed = {
+        line.split()[3] for line in output.splitlines() if " unconfirmed " in line and "@" in line
+    }
     assert rerun.returncode == (1 if unconfirmed else 0), output
     assert unconfirmed <= accepted_before
 
@@ -71,10 +78,14 @@ def test_killed_mid_campaign_then_rerun_everyone_gets_exactly_one(
 def test_killed_between_the_servers_acceptance_and_the_log_the_message_is_reported_not_resent(
     database_url: str, tmp_path: Path, smtp_server: SmtpServer, campaign_dir: Path
 ) -> None:
-    env = _env(database_url, tmp_path, smtp_server, PRESSRUN_SMTP_RATE="0", PRESSRUN_SMTP_CONCURRENCY="1")
+    env = _env(
+        database_url, tmp_path, smtp_server, PRESSRUN_SMTP_RATE="0", PRESSRUN_SMTP_CONCURRENCY="1"
+    )
     first = _send(campaign_dir, env)
 
-    def kill_on_third(envelope: object) -> None:  # runs in the server as the 3rd message's data ends
+    def kill_on_third(
+        envelope: object,
+    ) -> None:  # runs in the server as the 3rd message's data ends
         if len(smtp_server.mailbox.messages) == 2:
             os.kill(first.pid, signal.SIGKILL)
             first.wait()
@@ -99,7 +110,9 @@ def test_killed_between_the_servers_acceptance_and_the_log_the_message_is_report
 def test_ctrl_c_finishes_the_message_in_flight_and_a_rerun_sends_the_rest(
     database_url: str, tmp_path: Path, smtp_server: SmtpServer, campaign_dir: Path
 ) -> None:
-    slow = _env(database_url, tmp_path, smtp_server, PRESSRUN_SMTP_RATE="3", PRESSRUN_SMTP_CONCURRENCY="1")
+    slow = _env(
+        database_url, tmp_path, smtp_server, PRESSRUN_SMTP_RATE="3", PRESSRUN_SMTP_CONCURRENCY="1"
+    )
     first = _send(campaign_dir, slow)
     _wait_for(lambda: len(smtp_server.mailbox.messages) >= 2, "two messages")
     first.send_signal(signal.SIGINT)

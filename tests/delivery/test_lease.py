@@ -17,7 +17,9 @@ from pressrun.service.models import utcnow
 
 def _hold_as(db: Database, name: str, owner: str, age_s: float = 0.0) -> None:
     with db.session() as session:
-        session.add(LeaseRow(name=name, owner=owner, heartbeat_at=utcnow() - dt.timedelta(seconds=age_s)))
+        session.add(
+            LeaseRow(name=name, owner=owner, heartbeat_at=utcnow() - dt.timedelta(seconds=age_s))
+        )
 
 
 def _dead_pid() -> int:
@@ -45,7 +47,9 @@ def test_a_holder_whose_process_died_on_this_host_is_taken_over_at_once(db: Data
         assert not lease.lost.is_set()
 
 
-def test_a_live_holder_elsewhere_keeps_the_lease_until_its_heartbeat_goes_stale(db: Database) -> None:
+def test_a_live_holder_elsewhere_keeps_the_lease_until_its_heartbeat_goes_stale(
+    db: Database,
+) -> None:
     _hold_as(db, "send:1", f"other-host:{os.getpid()}:x")
     with pytest.raises(LeaseHeld):
         Lease(db, "send:1", stale_after=30).acquire()

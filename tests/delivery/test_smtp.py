@@ -17,15 +17,21 @@ SENDER = Address("Tempo", "wrapped", "tempo.example")
 
 def _message(to: str = "ana@example.com", text: str = "Hi Ana\n.hidden dot line\n") -> EmailMessage:
     user, domain = to.split("@")
-    envelope = Envelope(SENDER, Address("Ana", user, domain), None, new_message_id(SENDER), "https://x/u/t")
+    envelope = Envelope(
+        SENDER, Address("Ana", user, domain), None, new_message_id(SENDER), "https://x/u/t"
+    )
     return compose(envelope, Letter("Your year", f"<p>{text}</p>", text))
 
 
-def test_a_message_is_delivered_intact_and_commit_runs_before_acceptance(smtp_server: SmtpServer) -> None:
+def test_a_message_is_delivered_intact_and_commit_runs_before_acceptance(
+    smtp_server: SmtpServer,
+) -> None:
     seen_before_commit: list[int] = []
     connection = SmtpConnection(smtp_server.settings())
     message = _message()
-    reply = connection.send(message, lambda: seen_before_commit.append(len(smtp_server.mailbox.messages)))
+    reply = connection.send(
+        message, lambda: seen_before_commit.append(len(smtp_server.mailbox.messages))
+    )
     connection.close()
     assert reply.startswith("250")
     assert seen_before_commit == [0]  # the server had not accepted anything when we committed
@@ -56,7 +62,9 @@ def test_421_at_end_of_data_is_temporary_and_a_retry_succeeds(smtp_server: SmtpS
 def test_550_at_rcpt_is_permanent_with_the_servers_reason_and_the_connection_stays_usable(
     smtp_server: SmtpServer,
 ) -> None:
-    smtp_server.mailbox.rcpt_replies["gone@example.com"] = "550 5.1.1 <gone@example.com>: no such user"
+    smtp_server.mailbox.rcpt_replies["gone@example.com"] = (
+        "550 5.1.1 <gone@example.com>: no such user"
+    )
     connection = SmtpConnection(smtp_server.settings())
     with pytest.raises(PermanentFailure) as failure:
         connection.send(_message("gone@example.com"), lambda: None)
@@ -67,7 +75,9 @@ def test_550_at_rcpt_is_permanent_with_the_servers_reason_and_the_connection_sta
     assert smtp_server.mailbox.to() == ["ok@example.com"]
 
 
-def test_a_failing_commit_abandons_the_message_before_the_server_can_accept_it(smtp_server: SmtpServer) -> None:
+def test_a_failing_commit_abandons_the_message_before_the_server_can_accept_it(
+    smtp_server: SmtpServer,
+) -> None:
     def broken_commit() -> None:
         raise RuntimeError("database is gone")
 
@@ -104,8 +114,13 @@ def test_login_with_the_configured_user_and_a_refused_login_stops_the_run() -> N
 
     mailbox, port = Mailbox(), free_port()
     controller = Controller(
-        mailbox, hostname="127.0.0.1", port=port, authenticator=authenticator, auth_require_tls=False,
-        auth_required=True, auth_exclude_mechanism=["LOGIN"],
+        mailbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_require_tls=False,
+        auth_required=True,
+        auth_exclude_mechanism=["LOGIN"],
     )
     controller.start()
     try:
@@ -115,6 +130,8 @@ def test_login_with_the_configured_user_and_a_refused_login_stops_the_run() -> N
         connection.close()
         assert len(mailbox.messages) == 1
         with pytest.raises(DeliveryError, match="SMTP login as 'mailer' refused: 535"):
-            SmtpConnection(server.settings(user="mailer", password="wrong")).send(_message(), lambda: None)
+            SmtpConnection(server.settings(user="mailer", password="wrong")).send(
+                _message(), lambda: None
+            )
     finally:
         controller.stop()

@@ -24,7 +24,9 @@ class Receiver:
     """A real HTTP endpoint that fails its first `failures` requests, then answers 204."""
 
     failures: int = 0
-    requests: list[tuple[int, dict[str, str], bytes]] = field(default_factory=list)  # (answer, headers, body)
+    requests: list[tuple[int, dict[str, str], bytes]] = field(
+        default_factory=list
+    )  # (answer, headers, body)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
 
@@ -63,8 +65,10 @@ def _campaign(db: Database, url: str, active: bool = True) -> tuple[int, list[in
         campaign = Campaign(slug="hooks", name="hooks", folder="/nowhere")
         session.add(campaign)
         session.flush()
-        people = [Recipient(campaign_id=campaign.id, key=k, email=f"{k}@example.com", row=i) for i, k in
-                  enumerate(["ana", "bo"], start=2)]
+        people = [
+            Recipient(campaign_id=campaign.id, key=k, email=f"{k}@example.com", row=i)
+            for i, k in enumerate(["ana", "bo"], start=2)
+        ]
         session.add_all(people)
         session.add(Webhook(campaign_id=campaign.id, url=url, secret=SECRET, active=active))
         session.flush()
@@ -73,7 +77,13 @@ def _campaign(db: Database, url: str, active: bool = True) -> tuple[int, list[in
 
 def _record(db: Database, campaign_id: int, recipient_id: int, kind: str) -> None:
     with db.session() as session:
-        record_event(session, campaign_id=campaign_id, recipient_id=recipient_id, kind=kind, user_agent="test")
+        record_event(
+            session,
+            campaign_id=campaign_id,
+            recipient_id=recipient_id,
+            kind=kind,
+            user_agent="test",
+        )
 
 
 def _dispatch_until_done(db: Database, count: int) -> None:
@@ -95,7 +105,11 @@ def _dispatch_until_done(db: Database, count: int) -> None:
 
 def _delivered(db: Database) -> int:
     with db.session() as session:
-        return len(session.scalars(select(WebhookMessage.id).where(WebhookMessage.status == "delivered")).all())
+        return len(
+            session.scalars(
+                select(WebhookMessage.id).where(WebhookMessage.status == "delivered")
+            ).all()
+        )
 
 
 def test_a_receiver_failing_twice_gets_every_event_once_in_order_per_recipient_signed(
@@ -103,8 +117,15 @@ def test_a_receiver_failing_twice_gets_every_event_once_in_order_per_recipient_s
 ) -> None:
     receiver.failures = 2
     campaign_id, (ana, bo) = _campaign(db, receiver.url)
-    sequence = [(ana, "open"), (bo, "open"), (ana, "view"), (ana, "download"), (bo, "view"), (ana, "share"),
-                (bo, "conversion")]
+    sequence = [
+        (ana, "open"),
+        (bo, "open"),
+        (ana, "view"),
+        (ana, "download"),
+        (bo, "view"),
+        (ana, "share"),
+        (bo, "conversion"),
+    ]
     for recipient_id, kind in sequence:
         _record(db, campaign_id, recipient_id, kind)
 
@@ -116,8 +137,14 @@ def test_a_receiver_failing_twice_gets_every_event_once_in_order_per_recipient_s
     for key, recipient_id in (("ana", ana), ("bo", bo)):
         got = [e["type"] for e in accepted if e["recipient"]["key"] == key]  # type: ignore[index]
         assert got == [kind for r, kind in sequence if r == recipient_id]
-        attempted = [json.loads(b)["id"] for _, _, b in receiver.requests if json.loads(b)["recipient"]["key"] == key]
-        assert attempted == sorted(attempted, key=lambda i: int(i[4:]))  # a failure held back the later ones
+        attempted = [
+            json.loads(b)["id"]
+            for _, _, b in receiver.requests
+            if json.loads(b)["recipient"]["key"] == key
+        ]
+        assert attempted == sorted(
+            attempted, key=lambda i: int(i[4:])
+        )  # a failure held back the later ones
     assert sum(1 for status, _, _ in receiver.requests if status == 500) == 2
     for status, headers, body in receiver.requests:
         assert verify(SECRET, body, headers[SIGNATURE_HEADER])
@@ -127,7 +154,9 @@ def test_a_receiver_failing_twice_gets_every_event_once_in_order_per_recipient_s
     assert first["data"]["user_agent"] == "test" and first["created"].endswith("Z")  # type: ignore[index]
 
 
-def test_pending_messages_survive_a_restart_and_an_inactive_webhook_gets_nothing(db: Database, receiver: Receiver) -> None:
+def test_pending_messages_survive_a_restart_and_an_inactive_webhook_gets_nothing(
+    db: Database, receiver: Receiver
+) -> None:
     receiver.failures = 10**6  # down until further notice
     campaign_id, (ana, _) = _campaign(db, receiver.url)
     _record(db, campaign_id, ana, "open")
@@ -137,7 +166,9 @@ def test_pending_messages_survive_a_restart_and_an_inactive_webhook_gets_nothing
     dispatcher.close()  # "the service stops"
     with db.session() as session:
         [message] = session.scalars(select(WebhookMessage)).all()
-        assert (message.status, message.attempts) == ("pending", 1) and "HTTP 500" in (message.last_error or "")
+        assert (message.status, message.attempts) == ("pending", 1) and "HTTP 500" in (
+            message.last_error or ""
+        )
 
     receiver.failures = 0
     _dispatch_until_done(db, 1)  # a new dispatcher, as after a restart
@@ -148,7 +179,9 @@ def test_pending_messages_survive_a_restart_and_an_inactive_webhook_gets_nothing
     _record(db, campaign_id, ana, "view")
     _dispatch_until_done(db, 2)
     with db.session() as session:
-        assert len(session.scalars(select(WebhookMessage)).all()) == 2  # none for the inactive webhook
+        assert (
+            len(session.scalars(select(WebhookMessage)).all()) == 2
+        )  # none for the inactive webhook
 
 
 def test_an_event_rolled_back_leaves_no_webhook_message(db: Database, receiver: Receiver) -> None:

@@ -23,7 +23,9 @@ def pick_asset(spec: CampaignSpec, assets: Iterable[Asset]) -> Asset | None:
     fmt, colorway, output = email_view(spec)
     order = {name: index for index, name in enumerate(spec.colorways)}
     matches = [
-        a for a in assets if a.format == fmt and a.output == output and colorway in (None, a.colorway)
+        a
+        for a in assets
+        if a.format == fmt and a.output == output and colorway in (None, a.colorway)
     ]
     return min(matches, key=lambda a: (order.get(a.colorway, len(order)), a.colorway), default=None)
 

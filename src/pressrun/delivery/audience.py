@@ -1,4 +1,4 @@
-"""Who can be mailed: each recipient with their address and the asset the email shows, or why not."""
+"""Who can be mailed: each recipient with their address and the email's asset, or why not."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ class Candidate:
 def load_audience(session: Session, campaign_id: int, spec: CampaignSpec) -> list[Candidate]:
     """Every recipient of the campaign in data order, checked for address, unsubscribe and asset."""
     recipients = list(
-        session.scalars(select(Recipient).where(Recipient.campaign_id == campaign_id).order_by(Recipient.row))
+        session.scalars(
+            select(Recipient).where(Recipient.campaign_id == campaign_id).order_by(Recipient.row)
+        )
     )
     assets: dict[int, list[Asset]] = {}
     for asset in session.scalars(select(Asset).where(Asset.campaign_id == campaign_id)):
@@ -37,13 +39,19 @@ def load_audience(session: Session, campaign_id: int, spec: CampaignSpec) -> lis
     return [_check(spec, r, assets.get(r.id, []), blocked) for r in recipients]
 
 
-def _check(spec: CampaignSpec, recipient: Recipient, assets: list[Asset], blocked: set[str]) -> Candidate:
+def _check(
+    spec: CampaignSpec, recipient: Recipient, assets: list[Asset], blocked: set[str]
+) -> Candidate:
     def excluded(reason: str) -> Candidate:
         return Candidate(recipient, assets, None, None, reason)
 
     address = email_address(recipient.email)
     if address is None:
-        return excluded(f"no valid email address ({recipient.email!r})" if recipient.email else "no email address")
+        return excluded(
+            f"no valid email address ({recipient.email!r})"
+            if recipient.email
+            else "no email address"
+        )
     if address.addr_spec.lower() in blocked:
         return excluded("unsubscribed")
     asset = pick_asset(spec, assets)

@@ -1,4 +1,4 @@
-"""Delivery inside the service: sends started from the API or dashboard, and the webhook dispatcher."""
+"""Delivery in the service: sends started from the API or dashboard, and the webhook dispatcher."""
 
 from __future__ import annotations
 
@@ -59,6 +59,8 @@ class DeliveryWorkers:
     def _run(self, campaign_id: int, sender: Sender, options: SendOptions) -> None:
         try:
             sender.run(options)
-        except PressrunError as exc:  # what was sent is in the delivery log; this says why it stopped
+        except (
+            PressrunError
+        ) as exc:  # what was sent is in the delivery log; this says why it stopped
             self.errors[campaign_id] = str(exc)
             log.error("send of campaign %s stopped: %s", campaign_id, exc)

@@ -60,8 +60,12 @@ def compose(envelope: Envelope, letter: Letter, image: InlineImage | None = None
     if image is not None:
         html_part = message.get_payload()[1]
         html_part.add_related(
-            image.data, maintype="image", subtype=image.subtype, cid=image.cid,
-            filename=image.filename, disposition="inline",
+            image.data,
+            maintype="image",
+            subtype=image.subtype,
+            cid=image.cid,
+            filename=image.filename,
+            disposition="inline",
         )
     return message
 
@@ -70,5 +74,7 @@ def _list_unsubscribe(envelope: Envelope) -> str:
     links = [f"<{envelope.unsubscribe_url}>"]
     if envelope.unsubscribe_mailto:
         token = envelope.unsubscribe_url.rstrip("/").rsplit("/", 1)[-1]
-        links.append(f"<mailto:{envelope.unsubscribe_mailto}?subject={quote('unsubscribe ' + token)}>")
+        links.append(
+            f"<mailto:{envelope.unsubscribe_mailto}?subject={quote('unsubscribe ' + token)}>"
+        )
     return ", ".join(links)

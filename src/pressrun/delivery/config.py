@@ -40,7 +40,9 @@ class SmtpSettings:
 
         security = (get("SECURITY") or "starttls").lower()
         if security not in get_args(Security):
-            raise DeliveryError(f"PRESSRUN_SMTP_SECURITY must be starttls, tls or none, not {security!r}")
+            raise DeliveryError(
+                f"PRESSRUN_SMTP_SECURITY must be starttls, tls or none, not {security!r}"
+            )
         settings = cls(
             host=get("HOST") or "localhost",
             port=_number(get("PORT"), "PORT", int, _DEFAULT_PORTS[security]),
@@ -71,7 +73,7 @@ def _number(raw: str | None, name: str, kind: Callable[[str], _N], default: _N) 
 
 
 def parse_address(text: str, what: str) -> Address:
-    """`Name <user@example.com>` or a bare address, as a header Address; DeliveryError if invalid."""
+    """`Name <user@example.com>` or a bare address, as a header Address, or DeliveryError."""
     name, addr = parseaddr(text)
     address = email_address(addr)
     if address is None:

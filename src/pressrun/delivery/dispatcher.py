@@ -42,7 +42,9 @@ class Dispatcher:
         self._batch = batch
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook")
         self._client = httpx.Client(
-            timeout=timeout, follow_redirects=False, headers={"User-Agent": f"pressrun-webhooks/{__version__}"}
+            timeout=timeout,
+            follow_redirects=False,
+            headers={"User-Agent": f"pressrun-webhooks/{__version__}"},
         )
 
     def run(self, stop: threading.Event, poll: float = 1.0) -> None:
@@ -69,13 +71,19 @@ class Dispatcher:
 
     def _due_heads(self) -> list[int]:
         pending = WebhookMessage.status == "pending"
-        heads = select(func.min(WebhookMessage.id)).where(pending).group_by(
-            WebhookMessage.webhook_id, WebhookMessage.recipient_id
+        heads = (
+            select(func.min(WebhookMessage.id))
+            .where(pending)
+            .group_by(WebhookMessage.webhook_id, WebhookMessage.recipient_id)
         )
         due = (
             select(WebhookMessage.id)
             .join(Webhook, Webhook.id == WebhookMessage.webhook_id)
-            .where(WebhookMessage.id.in_(heads), Webhook.active == true(), WebhookMessage.next_attempt_at <= utcnow())
+            .where(
+                WebhookMessage.id.in_(heads),
+                Webhook.active == true(),
+                WebhookMessage.next_attempt_at <= utcnow(),
+            )
             .order_by(WebhookMessage.id)
             .limit(self._batch)
         )
@@ -103,7 +111,9 @@ class Dispatcher:
             delay = min(self._max_delay, self._backoff * 2**attempts)
             changes["next_attempt_at"] = utcnow() + dt.timedelta(seconds=delay)
         with self._db.session() as session:
-            session.execute(update(WebhookMessage).where(WebhookMessage.id == message_id).values(**changes))
+            session.execute(
+                update(WebhookMessage).where(WebhookMessage.id == message_id).values(**changes)
+            )
 
     def _post(self, url: str, secret: str, body: bytes, event_id: str) -> str | None:
         """None on a 2xx answer, else what went wrong."""
@@ -122,10 +132,12 @@ class Dispatcher:
 
 
 def start_background(db: Database, **options: float) -> Callable[[], None]:
-    """Run a dispatcher in a daemon thread (inside the service); returns the function that stops it."""
+    """Run a dispatcher in a daemon thread (in the service); returns the function that stops it."""
     stop = threading.Event()
     dispatcher = Dispatcher(db, **options)  # type: ignore[arg-type]
-    thread = threading.Thread(target=dispatcher.run, args=(stop,), name="webhook dispatcher", daemon=True)
+    thread = threading.Thread(
+        target=dispatcher.run, args=(stop,), name="webhook dispatcher", daemon=True
+    )
     thread.start()
 
     def shutdown() -> None:

@@ -47,7 +47,9 @@ class Attribute:
 
     @property
     def title(self) -> str:
-        return " ".join(["Pressrun", *(w.upper() if w in _UPPER_WORDS else w.capitalize() for w in self.words)])
+        return " ".join(
+            ["Pressrun", *(w.upper() if w in _UPPER_WORDS else w.capitalize() for w in self.words)]
+        )
 
 
 KEY = Attribute(("key",))
@@ -70,7 +72,9 @@ class Platform:
     ids: Callable[[ExportRow], tuple[str, ...]]
     column: Callable[[Attribute], str]
     merge_tag: Callable[[Attribute], str]
-    prelude: Callable[[], str] = lambda: ""  # code the editor needs before the merge tags (AMPscript)
+    prelude: Callable[[], str] = lambda: (
+        ""
+    )  # code the editor needs before the merge tags (AMPscript)
     link_tag: Callable[[Attribute], str] | None = None  # an href needing its own syntax
     keyed: bool = True  # an identifier column holds the recipient key; else it is an attribute
 
@@ -91,42 +95,65 @@ PLATFORMS: dict[str, Platform] = {
     p.name: p
     for p in (
         Platform(
-            "braze", "Braze", ("external_id", "email"), lambda r: (r.key, r.email),
+            "braze",
+            "Braze",
+            ("external_id", "email"),
+            lambda r: (r.key, r.email),
             column=lambda a: a.snake,
             merge_tag=lambda a: "{{custom_attribute.${" + a.snake + "}}}",
         ),
         Platform(
-            "klaviyo", "Klaviyo", ("Email Address",), lambda r: (r.email,),
+            "klaviyo",
+            "Klaviyo",
+            ("Email Address",),
+            lambda r: (r.email,),
             column=lambda a: a.snake,
             merge_tag=lambda a: "{{ person|lookup:'" + a.snake + "' }}",
             keyed=False,
         ),
         Platform(
-            "sfmc", "Salesforce Marketing Cloud", ("SubscriberKey", "EmailAddress"), lambda r: (r.key, r.email),
+            "sfmc",
+            "Salesforce Marketing Cloud",
+            ("SubscriberKey", "EmailAddress"),
+            lambda r: (r.key, r.email),
             column=lambda a: a.pascal,
             merge_tag=lambda a: "%%=v(@" + a.camel + ")=%%",
             prelude=_sfmc_prelude,
-            link_tag=lambda a: "%%=RedirectTo(@" + a.camel + ")=%%",  # dynamic links are tracked only so
+            link_tag=lambda a: (
+                "%%=RedirectTo(@" + a.camel + ")=%%"
+            ),  # dynamic links are tracked only so
         ),
         Platform(
-            "hubspot", "HubSpot", ("Email",), lambda r: (r.email,),
+            "hubspot",
+            "HubSpot",
+            ("Email",),
+            lambda r: (r.email,),
             column=lambda a: a.snake,
             merge_tag=lambda a: "{{ contact." + a.snake + " }}",
             keyed=False,
         ),
         Platform(
-            "marketo", "Marketo", ("Email Address",), lambda r: (r.email,),
+            "marketo",
+            "Marketo",
+            ("Email Address",),
+            lambda r: (r.email,),
             column=lambda a: a.title,
             merge_tag=lambda a: "{{lead." + a.title + "}}",
             keyed=False,
         ),
         Platform(
-            "iterable", "Iterable", ("email", "userId"), lambda r: (r.email, r.key),
+            "iterable",
+            "Iterable",
+            ("email", "userId"),
+            lambda r: (r.email, r.key),
             column=lambda a: a.camel,
             merge_tag=lambda a: "{{" + a.camel + "}}",
         ),
         Platform(
-            "csv", "CSV", ("key", "email"), lambda r: (r.key, r.email),
+            "csv",
+            "CSV",
+            ("key", "email"),
+            lambda r: (r.key, r.email),
             column=lambda a: "_".join(a.words),
             merge_tag=lambda a: "{{" + "_".join(a.words) + "}}",
         ),
@@ -146,7 +173,9 @@ class ExportResult:
 def attributes_for(spec: CampaignSpec) -> list[Attribute]:
     """Key, page, email image, then one download link per format and output, in campaign order."""
     downloads = [
-        Attribute((*_words(fmt.name), output, "url")) for fmt in spec.formats for output in spec.outputs
+        Attribute((*_words(fmt.name), output, "url"))
+        for fmt in spec.formats
+        for output in spec.outputs
     ]
     return [KEY, PAGE, IMAGE, *downloads]
 
@@ -171,13 +200,20 @@ def export_rows(
             for output in spec.outputs:
                 asset = _own_view(candidate.assets, fmt.name, output, candidate.asset.colorway)
                 if asset is not None:
-                    values[Attribute((*_words(fmt.name), output, "url"))] = download_url(settings, asset)
+                    values[Attribute((*_words(fmt.name), output, "url"))] = download_url(
+                        settings, asset
+                    )
         rows.append(ExportRow(recipient.key, candidate.address.addr_spec, values))
     return rows, excluded
 
 
 def export(
-    session: Session, settings: Settings, campaign: Campaign, spec: CampaignSpec, platform: Platform, out_dir: Path
+    session: Session,
+    settings: Settings,
+    campaign: Campaign,
+    spec: CampaignSpec,
+    platform: Platform,
+    out_dir: Path,
 ) -> ExportResult:
     rows, excluded = export_rows(session, settings, campaign, spec)
     file, snippet = write_export(platform, spec, rows, out_dir, campaign.slug)
@@ -206,11 +242,12 @@ def render_snippet(platform: Platform, alt: str) -> str:
     href = (platform.link_tag or platform.merge_tag)(PAGE)
     src = platform.merge_tag(IMAGE)
     return (
-        f"<!-- pressrun: {platform.title} snippet. Paste into an HTML block of the email editor. -->\n"
+        f"<!-- pressrun: {platform.title} snippet, for an HTML block of the email editor -->\n"
         f"{platform.prelude()}"
         f'<a href="{href}" style="display:block;text-decoration:none">\n'
         f'  <img src="{src}" alt="{alt}" width="600"\n'
-        '       style="display:block;width:100%;max-width:600px;height:auto;border:0;margin:0 auto">\n'
+        '       style="display:block;width:100%;max-width:600px;height:auto;border:0;'
+        'margin:0 auto">\n'
         "</a>\n"
         '<table role="presentation" cellpadding="0" cellspacing="0" border="0" align="center" '
         'style="margin:24px auto"><tr>\n'
@@ -228,4 +265,7 @@ def _words(name: str) -> tuple[str, ...]:
 
 
 def _own_view(assets: list[Asset], fmt: str, output: str, colorway: str) -> Asset | None:
-    return next((a for a in assets if a.format == fmt and a.output == output and a.colorway == colorway), None)
+    return next(
+        (a for a in assets if a.format == fmt and a.output == output and a.colorway == colorway),
+        None,
+    )

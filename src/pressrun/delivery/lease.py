@@ -26,7 +26,9 @@ class LeaseHeld(DeliveryError):
 
 
 class Lease:
-    def __init__(self, db: Database, name: str, *, stale_after: float = 30.0, heartbeat: float = 5.0) -> None:
+    def __init__(
+        self, db: Database, name: str, *, stale_after: float = 30.0, heartbeat: float = 5.0
+    ) -> None:
         self.name = name
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lost = threading.Event()  # set if another process took the lease from under us
@@ -36,12 +38,16 @@ class Lease:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def acquire(self, *, wait: bool = False, poll: float = 1.0, stop: threading.Event | None = None) -> bool:
-        """Take the lease; raise LeaseHeld, or with `wait` poll until free (False if `stop` is set)."""
+    def acquire(
+        self, *, wait: bool = False, poll: float = 1.0, stop: threading.Event | None = None
+    ) -> bool:
+        """Take the lease, or raise LeaseHeld; with `wait`, poll until free (False once `stop`)."""
         while True:
             holder = self._try_acquire()
             if holder is None:
-                self._thread = threading.Thread(target=self._beat, name=f"lease {self.name}", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._beat, name=f"lease {self.name}", daemon=True
+                )
                 self._thread.start()
                 return True
             if not wait:
@@ -55,13 +61,17 @@ class Lease:
             self._thread.join()
             self._thread = None
         with self._db.session() as session:
-            session.execute(delete(LeaseRow).where(LeaseRow.name == self.name, LeaseRow.owner == self.owner))
+            session.execute(
+                delete(LeaseRow).where(LeaseRow.name == self.name, LeaseRow.owner == self.owner)
+            )
 
     def __enter__(self) -> Lease:
         self.acquire()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.release()
 
     def _try_acquire(self) -> str | None:
@@ -112,4 +122,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-

@@ -61,7 +61,9 @@ class EmailTemplates:
             raise RowError("(email)", "the subject template rendered empty")
         for part, body in (("HTML", html), ("text", text)):
             if links.unsubscribe not in body:
-                raise DeliveryError(f"the email's {part} template must link {{{{ unsubscribe_url }}}}")
+                raise DeliveryError(
+                    f"the email's {part} template must link {{{{ unsubscribe_url }}}}"
+                )
         return Letter(subject, _add_pixel(html, links.pixel), text)
 
 
@@ -78,10 +80,15 @@ def _render(template: Any, context: dict[str, Any], part: str) -> str:
     try:
         return template.render(context)
     except Exception as exc:  # templates are user code: report the recipient, never crash the batch
-        raise RowError(undefined_field(exc) or "(email)", f"email {part} template failed: {exc}") from None
+        raise RowError(
+            undefined_field(exc) or "(email)", f"email {part} template failed: {exc}"
+        ) from None
 
 
 def _add_pixel(html: str, pixel: str) -> str:
-    tag = f'<img src="{html_lib.escape(pixel)}" width="1" height="1" alt="" style="display:block;border:0;width:1px;height:1px">'
+    tag = (
+        f'<img src="{html_lib.escape(pixel)}" width="1" height="1" alt=""'
+        ' style="display:block;border:0;width:1px;height:1px">'
+    )
     at = html.lower().rfind("</body>")
     return html[:at] + tag + html[at:] if at >= 0 else html + tag

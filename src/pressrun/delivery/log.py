@@ -35,12 +35,14 @@ class DeliveryLog:
         """Every email delivery row of the campaign, by recipient id."""
         with self._db.session() as session:
             rows = session.scalars(
-                select(Delivery).where(Delivery.campaign_id == self._campaign_id, Delivery.channel == CHANNEL)
+                select(Delivery).where(
+                    Delivery.campaign_id == self._campaign_id, Delivery.channel == CHANNEL
+                )
             )
             return {row.recipient_id: row for row in rows}
 
     def recover(self) -> int:
-        """Rows a dead run left in `sending` become `unconfirmed`; call only while holding the lease."""
+        """Rows a dead run left `sending` become `unconfirmed`; only while holding the lease."""
         with self._db.session() as session:
             return session.execute(
                 update(Delivery)
@@ -53,20 +55,24 @@ class DeliveryLog:
             ).rowcount
 
     def prepare(self, due: Iterable[int], skipped: Iterable[tuple[int, str]]) -> dict[int, int]:
-        """Mark recipients due (pending) or skipped with their reason; returns row ids by recipient."""
+        """Mark recipients due (pending) or skipped with a reason; returns row ids by recipient."""
         wanted = [(recipient_id, "pending", None) for recipient_id in due]
         wanted += [(recipient_id, "skipped", reason) for recipient_id, reason in skipped]
         with self._db.session() as session:
             existing = {
                 row.recipient_id: row
                 for row in session.scalars(
-                    select(Delivery).where(Delivery.campaign_id == self._campaign_id, Delivery.channel == CHANNEL)
+                    select(Delivery).where(
+                        Delivery.campaign_id == self._campaign_id, Delivery.channel == CHANNEL
+                    )
                 )
             }
             for recipient_id, status, reason in wanted:
                 row = existing.get(recipient_id)
                 if row is None:
-                    row = Delivery(campaign_id=self._campaign_id, recipient_id=recipient_id, channel=CHANNEL)
+                    row = Delivery(
+                        campaign_id=self._campaign_id, recipient_id=recipient_id, channel=CHANNEL
+                    )
                     session.add(row)
                     existing[recipient_id] = row
                 if row.status == "sent":
@@ -84,11 +90,17 @@ class DeliveryLog:
                 .values(status="sending", message_id=message_id, updated_at=utcnow())
             ).rowcount
         if claimed != 1:
-            raise DeliveryError(f"delivery {delivery_id} is no longer pending: another sender took it")
+            raise DeliveryError(
+                f"delivery {delivery_id} is no longer pending: another sender took it"
+            )
 
     def finish(self, delivery_id: int, status: str, note: str | None) -> None:
-        """Record one attempt's outcome: sent (note = the server's reply), failed, pending or unconfirmed."""
-        values: dict[str, object] = {"status": status, "updated_at": utcnow(), "attempts": Delivery.attempts + 1}
+        """One attempt's outcome: sent (note: the server's reply), failed, pending, unconfirmed."""
+        values: dict[str, object] = {
+            "status": status,
+            "updated_at": utcnow(),
+            "attempts": Delivery.attempts + 1,
+        }
         if status == "sent":
             values.update(sent_at=utcnow(), error=None)
         else:

@@ -1,4 +1,4 @@
-"""Delivery over HTTP: unsubscribe pages, the send/deliveries/webhooks API and the Deliveries tab."""
+"""Delivery over HTTP: unsubscribe pages, the send/deliveries/webhooks API, the Deliveries tab."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def workers(request: Request) -> DeliveryWorkers:
 WorkersDep = Annotated[DeliveryWorkers, Depends(workers)]
 
 
-# -- unsubscribe (the token is the credential: no log-in, no cookie, one click) ---------------------
+# -- unsubscribe (the token is the credential: no log-in, no cookie, one click) -------------
 
 
 def _unsubscribe_target(token: str, session: Session, request: Request) -> Recipient:
@@ -60,13 +60,15 @@ def unsubscribe_page(token: str, request: Request, session: SessionDep) -> Respo
 
 @pages.post("/u/{token}", response_class=HTMLResponse)
 def unsubscribe_now(token: str, request: Request, session: SessionDep) -> Response:
-    """The page's button, and RFC 8058 one-click (`List-Unsubscribe=One-Click` from the mail client)."""
+    """The page's button, and the RFC 8058 one-click POST mail clients make."""
     recipient = _unsubscribe_target(token, session, request)
     unsubscribe(session, recipient, user_agent=request.headers.get("user-agent"))
     return _unsubscribe_response(request, session, recipient, done=True)
 
 
-def _unsubscribe_response(request: Request, session: Session, recipient: Recipient, done: bool) -> Response:
+def _unsubscribe_response(
+    request: Request, session: Session, recipient: Recipient, done: bool
+) -> Response:
     campaign = session.get(Campaign, recipient.campaign_id)
     return services(request).templates.TemplateResponse(
         request,
@@ -100,21 +102,30 @@ class WebhookOut(BaseModel):
 
 
 @api.post("/campaigns/{campaign}/send", status_code=202)
-def send(campaign: str, body: SendIn, session: SessionDep, svc: ServicesDep, pool: WorkersDep) -> dict[str, Any]:
-    """Email the campaign's recipients in the background (a dry run answers with the plan at once)."""
+def send(
+    campaign: str, body: SendIn, session: SessionDep, svc: ServicesDep, pool: WorkersDep
+) -> dict[str, Any]:
+    """Email the campaign's recipients in the background (a dry run answers with the plan)."""
     found = catalog.find_campaign(session, campaign)
-    options = SendOptions(body.only, body.limit, body.dry_run, body.retry_failed, body.resend_unconfirmed)
+    options = SendOptions(
+        body.only, body.limit, body.dry_run, body.retry_failed, body.resend_unconfirmed
+    )
     sender = _sender(svc.db, svc.settings, found)
     if body.dry_run:
         report = sender.run(options)
-        return {"dry_run": True, "already_sent": report.already_sent,
-                "recipients": [vars(outcome) for outcome in report.outcomes]}
+        return {
+            "dry_run": True,
+            "already_sent": report.already_sent,
+            "recipients": [vars(outcome) for outcome in report.outcomes],
+        }
     pool.send(found.id, sender, options)
     return {"dry_run": False, "started": True}
 
 
 @api.get("/campaigns/{campaign}/deliveries")
-def deliveries(campaign: str, session: SessionDep, pool: WorkersDep, status: str | None = None) -> dict[str, Any]:
+def deliveries(
+    campaign: str, session: SessionDep, pool: WorkersDep, status: str | None = None
+) -> dict[str, Any]:
     """The delivery log: counts by status and every row (filter with `status`)."""
     found = catalog.find_campaign(session, campaign)
     rows = _delivery_rows(session, found.id, status)
@@ -123,8 +134,16 @@ def deliveries(campaign: str, session: SessionDep, pool: WorkersDep, status: str
         "last_error": pool.errors.get(found.id),
         "counts": _delivery_counts(session, found.id),
         "deliveries": [
-            {"key": key, "email": email, "status": d.status, "attempts": d.attempts, "message_id": d.message_id,
-             "error": d.error, "sent_at": d.sent_at, "updated_at": d.updated_at}
+            {
+                "key": key,
+                "email": email,
+                "status": d.status,
+                "attempts": d.attempts,
+                "message_id": d.message_id,
+                "error": d.error,
+                "sent_at": d.sent_at,
+                "updated_at": d.updated_at,
+            }
             for d, key, email in rows
         ],
     }
@@ -133,7 +152,9 @@ def deliveries(campaign: str, session: SessionDep, pool: WorkersDep, status: str
 @api.get("/campaigns/{campaign}/webhooks", response_model=list[WebhookOut])
 def list_webhooks(campaign: str, session: SessionDep) -> list[WebhookOut]:
     found = catalog.find_campaign(session, campaign)
-    hooks = session.scalars(select(Webhook).where(Webhook.campaign_id == found.id).order_by(Webhook.id))
+    hooks = session.scalars(
+        select(Webhook).where(Webhook.campaign_id == found.id).order_by(Webhook.id)
+    )
     return [WebhookOut(id=h.id, url=h.url, active=h.active) for h in hooks]
 
 
@@ -165,27 +186,49 @@ def delete_webhook(webhook_id: int, session: SessionDep) -> Response:
 
 @dashboard.get("/campaigns/{campaign_id}/deliveries", response_class=HTMLResponse)
 def deliveries_tab(
-    request: Request, campaign_id: int, session: SessionDep, user: UserDep, pool: WorkersDep, status: str | None = None
+    request: Request,
+    campaign_id: int,
+    session: SessionDep,
+    user: UserDep,
+    pool: WorkersDep,
+    status: str | None = None,
 ) -> Response:
-    return _deliveries_page(request, session, user, pool, _campaign(session, campaign_id), status=status)
+    return _deliveries_page(
+        request, session, user, pool, _campaign(session, campaign_id), status=status
+    )
 
 
 @dashboard.post("/campaigns/{campaign_id}/send", dependencies=[Csrf])
 def send_from_dashboard(
-    request: Request, campaign_id: int, session: SessionDep, svc: ServicesDep, user: UserDep, pool: WorkersDep,
+    request: Request,
+    campaign_id: int,
+    session: SessionDep,
+    svc: ServicesDep,
+    user: UserDep,
+    pool: WorkersDep,
     retry_failed: Annotated[bool, Form()] = False,
 ) -> Response:
     campaign = _campaign(session, campaign_id)
     try:
-        pool.send(campaign.id, _sender(svc.db, svc.settings, campaign), SendOptions(retry_failed=retry_failed))
-    except PressrunError as exc:  # shown on the page: no From address, a broken template, already sending
+        pool.send(
+            campaign.id,
+            _sender(svc.db, svc.settings, campaign),
+            SendOptions(retry_failed=retry_failed),
+        )
+    except (
+        PressrunError
+    ) as exc:  # shown on the page: no From address, a broken template, already sending
         return _deliveries_page(request, session, user, pool, campaign, error=str(exc))
     return RedirectResponse(f"/campaigns/{campaign_id}/deliveries", status_code=303)
 
 
 @dashboard.post("/campaigns/{campaign_id}/webhooks", dependencies=[Csrf])
 def add_webhook_from_dashboard(
-    request: Request, campaign_id: int, session: SessionDep, user: UserDep, pool: WorkersDep,
+    request: Request,
+    campaign_id: int,
+    session: SessionDep,
+    user: UserDep,
+    pool: WorkersDep,
     url: Annotated[str, Form()],
 ) -> Response:
     campaign = _campaign(session, campaign_id)
@@ -211,16 +254,34 @@ def delete_webhook_from_dashboard(webhook_id: int, session: SessionDep, user: Us
 
 
 def _deliveries_page(
-    request: Request, session: Session, user: User, pool: DeliveryWorkers, campaign: Campaign,
-    status: str | None = None, **extra: Any,
+    request: Request,
+    session: Session,
+    user: User,
+    pool: DeliveryWorkers,
+    campaign: Campaign,
+    status: str | None = None,
+    **extra: Any,
 ) -> Response:
-    hooks = list(session.scalars(select(Webhook).where(Webhook.campaign_id == campaign.id).order_by(Webhook.id)))
+    hooks = list(
+        session.scalars(
+            select(Webhook).where(Webhook.campaign_id == campaign.id).order_by(Webhook.id)
+        )
+    )
     return _campaign_page(
-        request, session, user, campaign, "deliveries",
-        counts=_delivery_counts(session, campaign.id), rows=_delivery_rows(session, campaign.id, status)[:_PAGE_SIZE],
-        status=status, sending=pool.sending(campaign.id), last_error=pool.errors.get(campaign.id),
-        hooks=[(hook, _webhook_counts(session, hook.id)) for hook in hooks], limit=_PAGE_SIZE,
-        error=extra.get("error"), created=extra.get("created"),
+        request,
+        session,
+        user,
+        campaign,
+        "deliveries",
+        counts=_delivery_counts(session, campaign.id),
+        rows=_delivery_rows(session, campaign.id, status)[:_PAGE_SIZE],
+        status=status,
+        sending=pool.sending(campaign.id),
+        last_error=pool.errors.get(campaign.id),
+        hooks=[(hook, _webhook_counts(session, hook.id)) for hook in hooks],
+        limit=_PAGE_SIZE,
+        error=extra.get("error"),
+        created=extra.get("created"),
     )
 
 
@@ -246,7 +307,9 @@ def _delivery_counts(session: Session, campaign_id: int) -> dict[str, int]:
     )
 
 
-def _delivery_rows(session: Session, campaign_id: int, status: str | None) -> list[tuple[Delivery, str, str | None]]:
+def _delivery_rows(
+    session: Session, campaign_id: int, status: str | None
+) -> list[tuple[Delivery, str, str | None]]:
     query = (
         select(Delivery, Recipient.key, Recipient.email)
         .join(Recipient, Recipient.id == Delivery.recipient_id)
@@ -270,8 +333,11 @@ def _webhook_counts(session: Session, webhook_id: int) -> dict[str, Any]:
     )
     last_error = session.scalar(
         select(WebhookMessage.last_error)
-        .where(WebhookMessage.webhook_id == webhook_id, WebhookMessage.status == "pending",
-               WebhookMessage.last_error.is_not(None))
+        .where(
+            WebhookMessage.webhook_id == webhook_id,
+            WebhookMessage.status == "pending",
+            WebhookMessage.last_error.is_not(None),
+        )
         .order_by(WebhookMessage.id)
         .limit(1)
     )

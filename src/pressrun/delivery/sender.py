@@ -95,14 +95,20 @@ class Sender:
     ) -> None:
         spec = folder.spec.email
         if spec is None:
-            raise DeliveryError(f"campaign {campaign.slug!r} has no `email:` section in its campaign.yaml")
+            raise DeliveryError(
+                f"campaign {campaign.slug!r} has no `email:` section in its campaign.yaml"
+            )
         self._db, self._settings, self._smtp = db, settings, smtp
         self._campaign, self._folder, self._records = campaign, folder, records
         self._spec = spec
-        self._templates = EmailTemplates(folder.root, spec, CampaignInfo(folder.spec.name, folder.spec.vars))
+        self._templates = EmailTemplates(
+            folder.root, spec, CampaignInfo(folder.spec.name, folder.spec.vars)
+        )
         sender = spec.sender or smtp.sender
         if not sender:
-            raise DeliveryError("no From address: set PRESSRUN_SMTP_FROM or `email.from` in the campaign")
+            raise DeliveryError(
+                "no From address: set PRESSRUN_SMTP_FROM or `email.from` in the campaign"
+            )
         self._from = parse_address(sender, "From")
         reply_to = spec.reply_to or smtp.reply_to
         self._reply_to = parse_address(reply_to, "Reply-To") if reply_to else None
@@ -157,7 +163,9 @@ class Sender:
             elif wanted is not None and recipient.key not in wanted:
                 continue
             elif status in ("failed", "unconfirmed") and not self._retrying(status, options):
-                report.outcomes.append(Outcome(recipient.key, recipient.email, status, (row and row.error) or ""))
+                report.outcomes.append(
+                    Outcome(recipient.key, recipient.email, status, (row and row.error) or "")
+                )
             elif recipient.key not in self._records:
                 skipped.append((recipient, "no longer in the campaign's data"))
             elif candidate.reason:
@@ -168,7 +176,9 @@ class Sender:
         ids = (
             {c.recipient.id: 0 for c in due}
             if options.dry_run
-            else self._log.prepare([c.recipient.id for c in due], [(r.id, reason) for r, reason in skipped])
+            else self._log.prepare(
+                [c.recipient.id for c in due], [(r.id, reason) for r, reason in skipped]
+            )
         )
         return report, [self._job(ids[c.recipient.id], c) for c in due]
 
@@ -180,7 +190,9 @@ class Sender:
         assert candidate.address is not None and candidate.asset is not None
         record = self._records[candidate.recipient.key]
         name = str(record[self._spec.name] or "") if self._spec.name else ""
-        to = Address(display_name=name, username=candidate.address.username, domain=candidate.address.domain)
+        to = Address(
+            display_name=name, username=candidate.address.username, domain=candidate.address.domain
+        )
         return _Job(delivery_id, candidate.recipient, to, record, candidate.asset)
 
     # -- sending --------------------------------------------------------------------------------
@@ -220,7 +232,9 @@ class Sender:
             for smtp in connections:
                 smtp.close()
         if lease.lost.is_set():
-            raise DeliveryError("another sender took over this campaign's send lease; this run stopped")
+            raise DeliveryError(
+                "another sender took over this campaign's send lease; this run stopped"
+            )
         return [o for o in outcomes if o is not None]
 
     def _deliver(self, job: _Job, smtp: SmtpConnection, bucket: TokenBucket) -> Outcome | None:
@@ -235,7 +249,9 @@ class Sender:
             if not bucket.acquire(self._stop):
                 return None
             try:
-                reply = smtp.send(message, lambda: self._log.mark_sending(job.delivery_id, message_id))
+                reply = smtp.send(
+                    message, lambda: self._log.mark_sending(job.delivery_id, message_id)
+                )
             except Unconfirmed as exc:
                 self._log.finish(job.delivery_id, "unconfirmed", f"{exc}; {message_id}")
                 return Outcome(key, email, "unconfirmed", str(exc))
@@ -245,9 +261,16 @@ class Sender:
                 return Outcome(key, email, "failed", str(exc))
             except TemporaryFailure as exc:
                 self._log.finish(job.delivery_id, "pending", f"temporary failure: {exc}")
-                if attempt + 1 < self._smtp.attempts and not self._stop.wait(self._smtp.backoff * 2**attempt):
+                if attempt + 1 < self._smtp.attempts and not self._stop.wait(
+                    self._smtp.backoff * 2**attempt
+                ):
                     continue
-                return Outcome(key, email, "deferred", f"{exc} (after {attempt + 1} attempts; a re-run retries)")
+                return Outcome(
+                    key,
+                    email,
+                    "deferred",
+                    f"{exc} (after {attempt + 1} attempts; a re-run retries)",
+                )
             self._log.finish(job.delivery_id, "sent", reply)
             return Outcome(key, email, "sent", message_id)
         raise AssertionError("unreachable: the loop always returns")
@@ -285,6 +308,9 @@ class Sender:
             return
         with self._db.session() as session:
             record_event(
-                session, campaign_id=self._campaign.id, recipient_id=job.recipient.id, kind="bounce",
+                session,
+                campaign_id=self._campaign.id,
+                recipient_id=job.recipient.id,
+                kind="bounce",
                 detail={"code": failure.code, "reason": failure.reason},
             )

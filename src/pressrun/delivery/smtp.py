@@ -54,9 +54,13 @@ class SmtpConnection:
             smtp = self._connect()
             utf8 = not (sender + recipient).isascii()
             if utf8 and not smtp.has_extn("smtputf8"):
-                raise PermanentFailure(553, "the server does not accept non-ASCII addresses (SMTPUTF8)", "mail")
+                raise PermanentFailure(
+                    553, "the server does not accept non-ASCII addresses (SMTPUTF8)", "mail"
+                )
             data = _quote_periods(message.as_bytes(policy=SMTPUTF8 if utf8 else SMTP))
-            self._expect(smtp.mail(sender, ["SMTPUTF8", "BODY=8BITMIME"] if utf8 else []), "mail", (250,))
+            self._expect(
+                smtp.mail(sender, ["SMTPUTF8", "BODY=8BITMIME"] if utf8 else []), "mail", (250,)
+            )
             self._expect(smtp.rcpt(recipient), "rcpt", (250, 251))
             smtp.putcmd("data")
             self._expect(smtp.getreply(), "data", (354,))
@@ -92,21 +96,27 @@ class SmtpConnection:
         s = self._settings
         context = ssl.create_default_context()
         if s.security == "tls":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.host, s.port, timeout=s.timeout, context=context
+            )
         else:
             smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
         try:
             smtp.ehlo()
             if s.security == "starttls":
                 if not smtp.has_extn("starttls"):
-                    raise DeliveryError(f"{s.host}:{s.port} does not offer STARTTLS (PRESSRUN_SMTP_SECURITY)")
+                    raise DeliveryError(
+                        f"{s.host}:{s.port} does not offer STARTTLS (PRESSRUN_SMTP_SECURITY)"
+                    )
                 smtp.starttls(context=context)
                 smtp.ehlo()
             if s.user:
                 smtp.login(s.user, s.password or "")
         except smtplib.SMTPAuthenticationError as exc:
             smtp.close()
-            raise DeliveryError(f"SMTP login as {s.user!r} refused: {exc.smtp_code} {_text(exc.smtp_error)}") from None
+            raise DeliveryError(
+                f"SMTP login as {s.user!r} refused: {exc.smtp_code} {_text(exc.smtp_error)}"
+            ) from None
         except BaseException:
             smtp.close()
             raise
@@ -138,4 +148,8 @@ def _quote_periods(data: bytes) -> bytes:
 
 
 def _text(raw: bytes | str) -> str:
-    return (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw).replace("\r\n", " ").strip()
+    return (
+        (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw)
+        .replace("\r\n", " ")
+        .strip()
+    )

@@ -55,7 +55,10 @@ def unsubscribe(session: Session, recipient: Recipient, *, user_agent: str | Non
     except IntegrityError:
         return False
     record_event(
-        session, campaign_id=recipient.campaign_id, recipient_id=recipient.id, kind="unsubscribe",
+        session,
+        campaign_id=recipient.campaign_id,
+        recipient_id=recipient.id,
+        kind="unsubscribe",
         user_agent=user_agent,
     )
     return True

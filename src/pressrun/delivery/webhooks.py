@@ -27,7 +27,9 @@ from ..errors import DeliveryError
 from ..service.models import Campaign, Event, Recipient, Webhook, WebhookMessage, as_utc, utcnow
 
 SIGNATURE_HEADER = "Pressrun-Signature"
-SETTLE = dt.timedelta(seconds=1)  # lets concurrent transactions commit before their successors go out
+SETTLE = dt.timedelta(
+    seconds=1
+)  # lets concurrent transactions commit before their successors go out
 
 
 def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
@@ -37,7 +39,9 @@ def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
     return f"t={t},v1={mac}"
 
 
-def verify(secret: str, body: bytes, header: str, *, tolerance: int = 300, now: float | None = None) -> bool:
+def verify(
+    secret: str, body: bytes, header: str, *, tolerance: int = 300, now: float | None = None
+) -> bool:
     """What a receiver runs: the signature matches the raw body and is at most `tolerance` s old."""
     try:
         parts = dict(item.split("=", 1) for item in header.split(","))
@@ -69,7 +73,9 @@ def payload(event: Event, campaign: Campaign, recipient: Recipient | None) -> by
         "created": _iso(event.at),
         "campaign": {"id": campaign.id, "slug": campaign.slug, "name": campaign.name},
         "recipient": (
-            {"id": recipient.id, "key": recipient.key, "email": recipient.email} if recipient else None
+            {"id": recipient.id, "key": recipient.key, "email": recipient.email}
+            if recipient
+            else None
         ),
         "data": {
             "user_agent": event.user_agent,
