@@ -23,7 +23,7 @@ from .results import Recipient, Reject, RenderReport, ValidationReport
 from .rules import Rules
 from .schema import Schema
 from .sources import RawRow, read_rows, rows_from_records
-from .spec import CampaignSpec, FormatSpec, campaign_file, load_spec
+from .spec import CAMPAIGN_FILE, CampaignSpec, FormatSpec, campaign_file, load_spec
 from .storage import AssetRecord, OutputStore, asset_path
 from .templating import CampaignInfo, Colorway, decorate, load_template, make_environment, undefined_field
 
@@ -281,10 +281,16 @@ class Campaign:
     def fingerprint(self) -> str:
         """A hash of everything besides the row that shapes an asset: the spec and campaign files."""
         digest = hashlib.sha256(f"pressrun {__version__}".encode())
-        digest.update(self.spec.model_dump_json(exclude={"data": {"source"}}).encode())
-        data_file = (self.root / self.spec.data.source).resolve() if self.spec.data.source else None
+        digest.update(self.spec.model_dump_json(exclude={"data": {"source"}, "email": True}).encode())
+        # the data and the email templates shape no asset: editing them must not re-render; nor
+        # does the campaign file itself count as text: the spec above stands for it, less its email
+        unrelated = {(self.root / CAMPAIGN_FILE).resolve()}
+        if self.spec.data.source:
+            unrelated.add((self.root / self.spec.data.source).resolve())
+        if self.spec.email:
+            unrelated.update((self.root / path).resolve() for path in self.spec.email.template_paths)
         for file in sorted(self._campaign_files()):
-            if file.resolve() == data_file:
+            if file.resolve() in unrelated:
                 continue
             digest.update(str(file.relative_to(self.root)).encode())
             digest.update(hashlib.sha256(file.read_bytes()).digest())

@@ -6,20 +6,12 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from .campaign import Campaign
 from .console import console, errors
 from .console import guard as _guard
 from .demo import init_campaign
-from .report import print_render_report, print_validation_report
+from .report import ProgressBar, print_render_report, print_validation_report
 from .storage import OutputStore
 
 app = typer.Typer(
@@ -56,7 +48,7 @@ def render(
     """Render every missing or outdated asset; resumable, incremental."""
     loaded = _load(campaign)
     keys = [k.strip() for k in only.split(",") if k.strip()] if only else None
-    with _ProgressBar() as bar:
+    with ProgressBar(console, "Rendering", "assets") as bar:
         try:
             report = _guard(
                 lambda: loaded.render(data, out=out, workers=workers, only=keys, limit=limit, progress=bar)
@@ -90,42 +82,6 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder to create.")]) -
     console.print(f"Created [bold]{target}[/]. Try: [cyan]pressrun preview {target}[/]")
 
 
-class _ProgressBar:
-    """A Rich progress bar with rate and ETA, shaped as a pressrun.Progress."""
-
-    def __init__(self) -> None:
-        self._bar = Progress(
-            TextColumn("[bold]Rendering"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=console,
-        )
-        self._task = self._bar.add_task("render", total=None, rate="")
-
-    def __enter__(self) -> _ProgressBar:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def start(self, total: int) -> None:
-        self._bar.update(self._task, total=total)
-        self._bar.start()
-
-    def advance(self, count: int = 1) -> None:
-        self._bar.advance(self._task, count)
-        speed = self._bar.tasks[0].speed
-        if speed:
-            self._bar.update(self._task, rate=f"{speed:.1f} assets/s")
-
-    def stop(self) -> None:
-        self._bar.stop()
-
-
 def _load(path: Path) -> Campaign:
     return _guard(lambda: Campaign.load(path))
 
@@ -137,3 +93,7 @@ def main() -> None:
 from .service import commands as _service_commands  # noqa: E402  (the service's commands)
 
 _service_commands.register(app)
+
+from .delivery import commands as _delivery_commands  # noqa: E402  (send, export, webhooks)
+
+_delivery_commands.register(app)

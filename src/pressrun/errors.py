@@ -29,3 +29,7 @@ class RowError(PressrunError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class DeliveryError(PressrunError):
+    """Email delivery, exports or webhooks cannot proceed (configuration, templates, locks)."""

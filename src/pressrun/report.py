@@ -5,6 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from .results import Reject, RenderReport, ValidationReport
@@ -70,3 +78,40 @@ def _more(console: Console, count: int, file: Path) -> None:
 
 def _count(value: int, color: str) -> str:
     return f"[{color}]{value}[/]" if value else "0"
+
+
+class ProgressBar:
+    """A Rich progress bar with rate and ETA, shaped as a pressrun.Progress."""
+
+    def __init__(self, console: Console, label: str, unit: str) -> None:
+        self._unit = unit
+        self._bar = Progress(
+            TextColumn(f"[bold]{label}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self._task = self._bar.add_task(label, total=None, rate="")
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self, total: int) -> None:
+        self._bar.update(self._task, total=total)
+        self._bar.start()
+
+    def advance(self, count: int = 1) -> None:
+        self._bar.advance(self._task, count)
+        speed = self._bar.tasks[0].speed
+        if speed:
+            self._bar.update(self._task, rate=f"{speed:.1f} {self._unit}/s")
+
+    def stop(self) -> None:
+        self._bar.stop()

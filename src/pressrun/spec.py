@@ -127,6 +127,25 @@ class RenderOptions(_Model):
     timeout_s: float = Field(default=30.0, gt=0)
 
 
+class EmailSpec(_Model):
+    """The campaign's email: Jinja templates (paths in the campaign folder), the asset it shows."""
+
+    subject: str = "email/subject.txt"
+    html: str = "email/body.html"
+    text: str = "email/body.txt"
+    image: Literal["inline", "hosted"] = "hosted"
+    format: str | None = None  # default: the campaign's first format
+    colorway: str | None = None  # default: the recipient's own colorway
+    output: Literal["png", "jpg", "webp"] | None = None  # default: the first image output
+    sender: str | None = Field(default=None, alias="from")  # overrides PRESSRUN_SMTP_FROM
+    reply_to: str | None = None
+    name: str | None = None  # the field holding the recipient's display name for the To header
+
+    @property
+    def template_paths(self) -> tuple[str, str, str]:
+        return (self.subject, self.html, self.text)
+
+
 class CampaignSpec(_Model):
     name: str
     data: DataSpec
@@ -138,6 +157,7 @@ class CampaignSpec(_Model):
     computed: dict[str, str] = Field(default_factory=dict)
     vars: dict[str, Any] = Field(default_factory=dict)
     render: RenderOptions = Field(default_factory=RenderOptions)
+    email: EmailSpec | None = None
 
     @field_validator("formats", mode="before")
     @classmethod
@@ -175,7 +195,20 @@ class CampaignSpec(_Model):
             _check_identifier(name, "computed field")
             if name in self.data.fields:
                 raise ValueError(f"computed field {name!r} clashes with a schema field")
+        if self.email:
+            self._check_email(self.email)
         return self
+
+    def _check_email(self, email: EmailSpec) -> None:
+        if email.format and email.format not in [f.name for f in self.formats]:
+            raise ValueError(f"email.format {email.format!r} is not one of the campaign's formats")
+        if email.colorway and email.colorway not in self.colorways:
+            raise ValueError(f"email.colorway {email.colorway!r} is not one of the campaign's colorways")
+        images = [output for output in self.outputs if output != "pdf"]
+        if email.output and email.output not in images or not images:
+            raise ValueError(f"email.output must be one of the campaign's image outputs {images}")
+        if email.name and self.data.fields and email.name not in self.data.fields:
+            raise ValueError(f"email.name {email.name!r} is not a field of the schema")
 
 
 def _preset(name: str) -> dict[str, Any]:

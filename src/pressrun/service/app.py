@@ -13,6 +13,8 @@ from fastapi.templating import Jinja2Templates
 from fastapi_offline import FastAPIOffline
 
 from .._version import __version__
+from ..delivery import routes as delivery
+from ..delivery.background import DeliveryWorkers
 from . import api, dashboard, formatting, pages, tracking
 from .auth import CookieSigner
 from .db import Database
@@ -28,13 +30,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     db = Database(settings.database_url)
     runs = RunPool(settings.database_url, settings.run_workers)
+    deliveries = DeliveryWorkers(db)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         runs.resume(db)
+        deliveries.start()
         try:
             yield
         finally:
+            deliveries.shutdown()
             runs.shutdown()
 
     app = FastAPIOffline(  # /docs served from the package: no CDN, works on closed networks
@@ -49,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pct=formatting.percent, filesize=formatting.file_size, money=formatting.money
     )
     app.state.services = Services(settings, db, runs, CookieSigner(settings.secret), templates)
+    app.state.delivery = deliveries
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     app.add_exception_handler(ServiceError, _service_error)
 
@@ -57,6 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(tracking.router)
     app.include_router(dashboard.router)
+    app.include_router(delivery.api)
+    app.include_router(delivery.pages)
+    app.include_router(delivery.dashboard)
     return app
 
 

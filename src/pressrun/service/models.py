@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -146,7 +146,7 @@ class Delivery(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
     recipient_id: Mapped[int] = mapped_column(ForeignKey("recipients.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(20), default="email")
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending sending sent failed skipped
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending sending sent failed skipped unconfirmed
     attempts: Mapped[int] = mapped_column(default=0)
     message_id: Mapped[str | None] = mapped_column(String(255))
     error: Mapped[str | None] = mapped_column(Text)
@@ -177,13 +177,25 @@ class WebhookMessage(Base):
     """The webhook outbox: one row per (webhook, event), delivered in order per recipient."""
 
     __tablename__ = "webhook_outbox"
-    __table_args__ = (UniqueConstraint("webhook_id", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "event_id"),
+        Index("ix_webhook_outbox_lines", "status", "webhook_id", "recipient_id", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"), index=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     recipient_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending delivered failed
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending delivered
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[dt.datetime | None]
+
+
+class Lease(Base):
+    """A named lock kept alive by a heartbeat: one sender per campaign, one webhook dispatcher."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))  # host:pid:nonce
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
