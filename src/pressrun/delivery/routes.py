@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..service import catalog
-from ..service.dashboard import Csrf, UserDep, _campaign, _campaign_page
+from ..service.dashboard import Csrf, UserDep, campaign_or_404, campaign_page
 from ..service.deps import ServicesDep, SessionDep, api_user, services
 from ..errors import PressrunError
 from ..service.db import Database
@@ -194,7 +194,7 @@ def deliveries_tab(
     status: str | None = None,
 ) -> Response:
     return _deliveries_page(
-        request, session, user, pool, _campaign(session, campaign_id), status=status
+        request, session, user, pool, campaign_or_404(session, campaign_id), status=status
     )
 
 
@@ -208,7 +208,7 @@ def send_from_dashboard(
     pool: WorkersDep,
     retry_failed: Annotated[bool, Form()] = False,
 ) -> Response:
-    campaign = _campaign(session, campaign_id)
+    campaign = campaign_or_404(session, campaign_id)
     try:
         pool.send(
             campaign.id,
@@ -231,7 +231,7 @@ def add_webhook_from_dashboard(
     pool: WorkersDep,
     url: Annotated[str, Form()],
 ) -> Response:
-    campaign = _campaign(session, campaign_id)
+    campaign = campaign_or_404(session, campaign_id)
     try:
         hook = Webhook(campaign_id=campaign.id, url=check_url(url.strip()), secret=new_secret())
     except PressrunError as exc:
@@ -267,7 +267,7 @@ def _deliveries_page(
             select(Webhook).where(Webhook.campaign_id == campaign.id).order_by(Webhook.id)
         )
     )
-    return _campaign_page(
+    return campaign_page(
         request,
         session,
         user,

@@ -169,14 +169,15 @@ def upload(
     return RedirectResponse(f"/campaigns/{campaign.id}", status_code=303)
 
 
-def _campaign(session: Session, campaign_id: int) -> models.Campaign:
+def campaign_or_404(session: Session, campaign_id: int) -> models.Campaign:
+    """The campaign a dashboard URL names (shared with the delivery pages)."""
     campaign = session.get(models.Campaign, campaign_id)
     if campaign is None:
         raise HTTPException(404, "no such campaign")
     return campaign
 
 
-def _campaign_page(
+def campaign_page(  # one layout for every campaign tab, the delivery tab included
     request: Request,
     session: Session,
     user: models.User,
@@ -202,8 +203,8 @@ def _campaign_page(
 def overview(
     request: Request, campaign_id: int, session: SessionDep, user: UserDep, error: str | None = None
 ) -> Response:
-    campaign = _campaign(session, campaign_id)
-    return _campaign_page(
+    campaign = campaign_or_404(session, campaign_id)
+    return campaign_page(
         request,
         session,
         user,
@@ -226,7 +227,7 @@ def new_run(
     user: UserDep,
     limit: Annotated[str, Form()] = "",
 ) -> Response:
-    campaign = _campaign(session, campaign_id)
+    campaign = campaign_or_404(session, campaign_id)
     limit = limit.strip()
     if limit and not limit.isdigit():
         return overview(
@@ -277,7 +278,7 @@ def recipients(
     user: UserDep,
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
-    campaign = _campaign(session, campaign_id)
+    campaign = campaign_or_404(session, campaign_id)
     R = models.Recipient
     query = select(R).where(R.campaign_id == campaign.id)
     if q.strip():
@@ -294,7 +295,7 @@ def recipients(
         for r in found
     ]
     total = session.scalar(select(func.count()).select_from(R).where(R.campaign_id == campaign.id))
-    return _campaign_page(
+    return campaign_page(
         request,
         session,
         user,
@@ -327,13 +328,13 @@ def _activity(session: Session, campaign_id: int, ids: list[int]) -> dict[int, d
 def gallery(
     request: Request, campaign_id: int, session: SessionDep, user: UserDep, flagged: bool = False
 ) -> Response:
-    campaign = _campaign(session, campaign_id)
+    campaign = campaign_or_404(session, campaign_id)
     images = [
         (asset, key)
         for asset, key in catalog.campaign_assets(session, campaign.id)
         if asset.output in ("png", "jpg", "webp") and (asset.qa or not flagged)
     ]
-    return _campaign_page(
+    return campaign_page(
         request,
         session,
         user,
@@ -361,7 +362,7 @@ def gallery_thumb(
 
 @router.get("/campaigns/{campaign_id}/rejects", response_class=HTMLResponse)
 def rejects(request: Request, campaign_id: int, session: SessionDep, user: UserDep) -> Response:
-    campaign = _campaign(session, campaign_id)
+    campaign = campaign_or_404(session, campaign_id)
     finished = [run for run in campaign.runs if run.status not in ACTIVE]
     run = finished[-1] if finished else None
     rows = (
@@ -375,12 +376,12 @@ def rejects(request: Request, campaign_id: int, session: SessionDep, user: UserD
         if run
         else []
     )
-    return _campaign_page(request, session, user, campaign, "rejects", rows=rows, rejects_run=run)
+    return campaign_page(request, session, user, campaign, "rejects", rows=rows, rejects_run=run)
 
 
 @router.get("/campaigns/{campaign_id}/links.csv")
 def links_csv(campaign_id: int, session: SessionDep, svc: ServicesDep, user: UserDep) -> Response:
-    campaign = _campaign(session, campaign_id)
+    campaign = campaign_or_404(session, campaign_id)
     return Response(
         catalog.links_csv(session, svc.settings, campaign),
         media_type="text/csv",
