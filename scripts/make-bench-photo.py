@@ -10,6 +10,7 @@ nor decodes or scales like one.
 
 from __future__ import annotations
 
+import itertools
 import random
 import sys
 from pathlib import Path
@@ -49,7 +50,7 @@ def _ridge(rng: random.Random, base: int, rough: float, peaks: float) -> list[tu
     while len(heights) < WIDTH // 4:
         spread *= rough
         refined = []
-        for left, right in zip(heights, heights[1:]):
+        for left, right in itertools.pairwise(heights):
             refined += [left, (left + right) / 2 + rng.uniform(-spread, spread)]
         heights = refined + [heights[-1]]
     step = WIDTH / (len(heights) - 1)
@@ -89,8 +90,12 @@ def _lake(image: Image.Image) -> None:
 def _finish(image: Image.Image) -> Image.Image:
     grain = Image.effect_noise(image.size, 14).convert("RGB")
     image = ImageChops.add(image, grain, 1.0, -128)
-    vignette = Image.radial_gradient("L").resize(image.size).point(lambda v: min(255, max(0, v - 110) * 2))
-    return Image.composite(Image.new("RGB", image.size, "#0b0a1a"), image, vignette.point(lambda v: v // 2))
+    vignette = (
+        Image.radial_gradient("L").resize(image.size).point(lambda v: min(255, max(0, v - 110) * 2))
+    )
+    return Image.composite(
+        Image.new("RGB", image.size, "#0b0a1a"), image, vignette.point(lambda v: v // 2)
+    )
 
 
 def paint() -> Image.Image:

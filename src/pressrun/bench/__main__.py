@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -34,17 +34,31 @@ console = Console(width=None if sys.stdout.isatty() else 120)  # logs and files 
 
 @app.command()
 def bench(
-    n: Annotated[int, typer.Option("--n", min=0, help="Recipients per case (0 skips the cases).")] = 300,
+    n: Annotated[
+        int, typer.Option("--n", min=0, help="Recipients per case (0 skips the cases).")
+    ] = 300,
     cases: Annotated[
-        Optional[str], typer.Option(help="Cases to run, e.g. demo:story-png,heavy:mixed-png [default: all].")
+        str | None,
+        typer.Option(help="Cases to run, e.g. demo:story-png,heavy:mixed-png [default: all]."),
     ] = None,
-    baseline: Annotated[bool, typer.Option(help="Also run the plain Playwright loop per case.")] = True,
-    workers: Annotated[Optional[int], typer.Option(min=1, help="pressrun workers [default: pressrun's].")] = None,
-    long: Annotated[int, typer.Option("--long", min=0, help="Assets in the long run (0 skips it).")] = 10_000,
+    baseline: Annotated[
+        bool, typer.Option(help="Also run the plain Playwright loop per case.")
+    ] = True,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="pressrun workers [default: pressrun's].")
+    ] = None,
+    long: Annotated[
+        int, typer.Option("--long", min=0, help="Assets in the long run (0 skips it).")
+    ] = 10_000,
     campaign: Annotated[
-        int, typer.Option("--campaign", min=0, help="Recipients in the end-to-end campaign case (0 skips it).")
+        int,
+        typer.Option(
+            "--campaign", min=0, help="Recipients in the end-to-end campaign case (0 skips it)."
+        ),
     ] = 0,
-    out: Annotated[Optional[Path], typer.Option(help="JSON file [default: bench-results/<timestamp>.json].")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="JSON file [default: bench-results/<timestamp>.json].")
+    ] = None,
 ) -> None:
     """Render N synthetic recipients per case with pressrun and a plain Playwright loop, and compare."""
     try:
@@ -57,8 +71,14 @@ def bench(
     document: dict[str, Any] = {
         "started": started.isoformat(timespec="seconds"),
         "machine": machine,
-        "options": {"n": n, "cases": [case.name for case in selected] if n else [], "baseline": baseline,
-                    "workers": workers or default_workers(), "long": long, "campaign": campaign},
+        "options": {
+            "n": n,
+            "cases": [case.name for case in selected] if n else [],
+            "baseline": baseline,
+            "workers": workers or default_workers(),
+            "long": long,
+            "campaign": campaign,
+        },
         "definitions": {"rate": RATE_WINDOW, "tree": TREE, "ratio": BASELINE},
     }
     with console.status("Starting…") as status:

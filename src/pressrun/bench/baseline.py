@@ -46,7 +46,9 @@ def render_baseline(campaign: Campaign, out: Path, timeline: Timeline) -> None:
         asyncio.run(_render(campaign, views, out, url, timeline))
 
 
-async def _render(campaign: Campaign, views: list[View], out: Path, url: str, timeline: Timeline) -> None:
+async def _render(
+    campaign: Campaign, views: list[View], out: Path, url: str, timeline: Timeline
+) -> None:
     queue = iter(views)
     async with async_playwright() as playwright:
         args = ["--no-sandbox"] if os.geteuid() == 0 else []
@@ -71,7 +73,9 @@ async def _render(campaign: Campaign, views: list[View], out: Path, url: str, ti
 
 async def _capture(page: Page, fmt: FormatSpec, output: str, jpg_quality: int) -> bytes:
     if output == "pdf":
-        return await page.pdf(width=f"{fmt.width}px", height=f"{fmt.height}px", print_background=True)
+        return await page.pdf(
+            width=f"{fmt.width}px", height=f"{fmt.height}px", print_background=True
+        )
     if output == "jpg":
         return await page.screenshot(type="jpeg", quality=jpg_quality)
     return await page.screenshot(type="png")
@@ -98,5 +102,5 @@ def _serve(root: Path) -> Iterator[str]:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the stdlib's name)
+    def log_message(self, format: str, *args: object) -> None:
         pass

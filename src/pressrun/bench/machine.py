@@ -29,7 +29,9 @@ def machine_info() -> dict[str, Any]:
 
 def _chromium_version() -> str:
     try:
-        done = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            [CHROMIUM, "--version"], check=False, capture_output=True, text=True, timeout=30
+        )
     except OSError as exc:
         return f"unknown ({exc})"
     return done.stdout.strip() or done.stderr.strip()

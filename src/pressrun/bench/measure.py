@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import psutil
 
@@ -40,7 +41,9 @@ def become_subreaper() -> None:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
 
 
-def run_measured(argv: Sequence[str], *, marker: Path, env: dict[str, str], stderr: Path) -> Measured:
+def run_measured(
+    argv: Sequence[str], *, marker: Path, env: dict[str, str], stderr: Path
+) -> Measured:
     """Run `argv` to completion; `marker` is a path only this run's processes carry in argv."""
     cpu_before = _children_cpu()
     with stderr.open("wb") as errors, _TreeMemory() as memory:
@@ -102,7 +105,7 @@ class _TreeMemory:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> _TreeMemory:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -112,7 +115,9 @@ class _TreeMemory:
 
     def _run(self) -> None:
         while not self._stop.wait(_SAMPLE_EVERY_S):
-            self.peak = max(self.peak, sum(self._size(p) for p in psutil.Process().children(recursive=True)))
+            self.peak = max(
+                self.peak, sum(self._size(p) for p in psutil.Process().children(recursive=True))
+            )
 
     def _size(self, process: psutil.Process) -> int:
         try:

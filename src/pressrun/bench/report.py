@@ -36,29 +36,64 @@ def print_machine(console: Console, machine: dict[str, Any], workers: int) -> No
 
 
 def print_cases(console: Console, results: list[CaseResult]) -> None:
-    table = Table(title="Throughput", title_justify="left", caption=f"{RATE_WINDOW}.\n{TREE}.\n{BASELINE}.",
-                  caption_justify="left")
-    for column in ("case", "engine", "assets", "assets/s", "CPU-s/asset", "peak MB", "ratio", "Chromium left"):
+    table = Table(
+        title="Throughput",
+        title_justify="left",
+        caption=f"{RATE_WINDOW}.\n{TREE}.\n{BASELINE}.",
+        caption_justify="left",
+    )
+    for column in (
+        "case",
+        "engine",
+        "assets",
+        "assets/s",
+        "CPU-s/asset",
+        "peak MB",
+        "ratio",
+        "Chromium left",
+    ):
         table.add_column(column, justify="left" if column in ("case", "engine") else "right")
     for result in results:
         ratio = f"[bold]{result.ratio:.2f}×[/]" if result.ratio else "–"
-        table.add_row(result.case, "pressrun", *_figures(result.pressrun), ratio, _left(result.pressrun))
+        table.add_row(
+            result.case, "pressrun", *_figures(result.pressrun), ratio, _left(result.pressrun)
+        )
         if result.baseline is not None:
-            table.add_row("", "[dim]baseline[/]", *_figures(result.baseline), "", _left(result.baseline))
+            table.add_row(
+                "", "[dim]baseline[/]", *_figures(result.baseline), "", _left(result.baseline)
+            )
     console.print(table)
     for result in results:
         _print_problems(console, result.case, result.pressrun)
 
 
 def print_long_run(console: Console, figures: Figures) -> None:
-    table = Table(title="Long run (demo story PNG)", title_justify="left",
-                  caption="first and last 10 %: rates over the first and the last tenth of the assets",
-                  caption_justify="left")
-    for column in ("assets", "assets/s", "first 10 %", "last 10 %", "CPU-s/asset", "peak MB", "Chromium left"):
+    table = Table(
+        title="Long run (demo story PNG)",
+        title_justify="left",
+        caption="first and last 10 %: rates over the first and the last tenth of the assets",
+        caption_justify="left",
+    )
+    for column in (
+        "assets",
+        "assets/s",
+        "first 10 %",
+        "last 10 %",
+        "CPU-s/asset",
+        "peak MB",
+        "Chromium left",
+    ):
         table.add_column(column, justify="right")
     assets, rate, cpu, peak = _figures(figures)
-    table.add_row(assets, rate, _rate(figures.first_10_rate), _rate(figures.last_10_rate), cpu, peak,
-                  _left(figures))
+    table.add_row(
+        assets,
+        rate,
+        _rate(figures.first_10_rate),
+        _rate(figures.last_10_rate),
+        cpu,
+        peak,
+        _left(figures),
+    )
     console.print(table)
     _print_problems(console, "long run", figures)
 
@@ -71,13 +106,29 @@ def print_campaign(console: Console, result: CampaignResult) -> None:
         "rendering, manifest.csv), in a fresh process",
         caption_justify="left",
     )
-    for column in ("run", "written", "up to date", "seconds", "assets/s", "CPU-s", "peak MB", "Chromium left"):
+    for column in (
+        "run",
+        "written",
+        "up to date",
+        "seconds",
+        "assets/s",
+        "CPU-s",
+        "peak MB",
+        "Chromium left",
+    ):
         table.add_column(column, justify="left" if column == "run" else "right")
     for name, figures in (("first", result.first), ("unchanged re-run", result.rerun)):
         seconds = figures.end_to_end_seconds
-        table.add_row(name, f"{figures.assets:,}", f"{figures.skipped:,}", f"{seconds:.1f}",
-                      _rate(figures.assets / seconds if figures.assets else None),
-                      f"{figures.cpu_seconds:.1f}", f"{figures.peak_mb:.0f}", _left(figures))
+        table.add_row(
+            name,
+            f"{figures.assets:,}",
+            f"{figures.skipped:,}",
+            f"{seconds:.1f}",
+            _rate(figures.assets / seconds if figures.assets else None),
+            f"{figures.cpu_seconds:.1f}",
+            f"{figures.peak_mb:.0f}",
+            _left(figures),
+        )
     console.print(table)
     _print_problems(console, "campaign", result.first)
 
@@ -99,8 +150,11 @@ def case_json(result: CaseResult) -> dict[str, Any]:
 
 
 def campaign_json(result: CampaignResult) -> dict[str, Any]:
-    return {"recipients": result.recipients, "first": figures_json(result.first),
-            "rerun": figures_json(result.rerun)}
+    return {
+        "recipients": result.recipients,
+        "first": figures_json(result.first),
+        "rerun": figures_json(result.rerun),
+    }
 
 
 def figures_json(figures: Figures) -> dict[str, Any]:
@@ -122,8 +176,11 @@ def _left(figures: Figures) -> str:
 
 
 def _print_problems(console: Console, label: str, figures: Figures) -> None:
-    problems = {"rejected rows": figures.rejected, "render failures": figures.failed,
-                "QA-flagged assets": figures.qa_flagged}
+    problems = {
+        "rejected rows": figures.rejected,
+        "render failures": figures.failed,
+        "QA-flagged assets": figures.qa_flagged,
+    }
     found = [f"{count} {what}" for what, count in problems.items() if count]
     if found:
         console.print(f"[yellow]{label}: {', '.join(found)}[/]")

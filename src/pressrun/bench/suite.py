@@ -112,8 +112,15 @@ class Suite:
         run_dir = scratch / f"run-{next(self._numbers)}-{engine}"
         (run_dir / "tmp").mkdir(parents=True)
         result = run_dir / "result.json"
-        argv = [sys.executable, "-m", "pressrun.bench._case", engine, str(scratch / "campaign"),
-                str(scratch / out), str(result)]
+        argv = [
+            sys.executable,
+            "-m",
+            "pressrun.bench._case",
+            engine,
+            str(scratch / "campaign"),
+            str(scratch / out),
+            str(result),
+        ]
         if self.workers:
             argv += ["--workers", str(self.workers)]
         # Chromium's profile goes under TMPDIR, so this run's browsers carry run_dir in their argv
@@ -121,7 +128,9 @@ class Suite:
         measured = run_measured(argv, marker=run_dir, env=env, stderr=run_dir / "stderr.txt")
         if measured.exit_code != 0:
             tail = (run_dir / "stderr.txt").read_text(errors="replace").strip().splitlines()[-15:]
-            raise BenchError(f"{label} ({engine}) exited with {measured.exit_code}:\n" + "\n".join(tail))
+            raise BenchError(
+                f"{label} ({engine}) exited with {measured.exit_code}:\n" + "\n".join(tail)
+            )
         figures = Figures(
             cpu_seconds=measured.cpu_seconds,
             peak_mb=measured.peak_mb,
