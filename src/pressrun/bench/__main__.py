@@ -39,13 +39,15 @@ def bench(
     ] = 300,
     cases: Annotated[
         str | None,
-        typer.Option(help="Cases to run, e.g. demo:story-png,heavy:mixed-png [default: all]."),
+        typer.Option(
+            help="Cases to run, e.g. demo:story-png,heavy:mixed-png (default: all of them)."
+        ),
     ] = None,
     baseline: Annotated[
         bool, typer.Option(help="Also run the plain Playwright loop per case.")
     ] = True,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="pressrun workers [default: pressrun's].")
+        int | None, typer.Option(min=1, help="pressrun workers (default: pressrun's own).")
     ] = None,
     long: Annotated[
         int, typer.Option("--long", min=0, help="Assets in the long run (0 skips it).")
@@ -57,7 +59,7 @@ def bench(
         ),
     ] = 0,
     out: Annotated[
-        Path | None, typer.Option(help="JSON file [default: bench-results/<timestamp>.json].")
+        Path | None, typer.Option(help="JSON file (default: bench-results/<timestamp>.json).")
     ] = None,
 ) -> None:
     """Render N synthetic recipients per case with pressrun and a plain Playwright loop, and compare."""

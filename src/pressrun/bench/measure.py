@@ -56,14 +56,15 @@ def run_measured(
 
 
 def chromium_processes(marker: Path) -> list[psutil.Process]:
-    """Chromium processes descending from this process, or carrying `marker` in their command line."""
+    """Chromium processes descending from this process, or with paths under `marker` in their argv."""
     own = {process.pid for process in psutil.Process().children(recursive=True)}
     found = []
-    for process in psutil.process_iter(["pid", "name", "cmdline"]):
-        cmdline = " ".join(process.info["cmdline"] or ())
-        if not any(name in f"{process.info['name']} {cmdline}" for name in _CHROMIUM_NAMES):
+    for process in psutil.process_iter(["name", "cmdline"]):
+        cmdline = process.info["cmdline"] or [""]
+        program = f"{process.info['name']} {Path(cmdline[0]).name}"
+        if not any(name in program for name in _CHROMIUM_NAMES):
             continue
-        if process.pid in own or str(marker) in cmdline:
+        if process.pid in own or f"{marker}{os.sep}" in " ".join(cmdline):
             found.append(process)
     return found
 

@@ -71,7 +71,8 @@ def print_long_run(console: Console, figures: Figures) -> None:
     table = Table(
         title="Long run (demo story PNG)",
         title_justify="left",
-        caption="first and last 10 %: rates over the first and the last tenth of the assets",
+        caption="first and last 10 %: rates over the first and the last tenth of the assets, "
+        "from the first asset on (browser launch excluded)",
         caption_justify="left",
     )
     for column in (

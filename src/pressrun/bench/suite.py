@@ -109,8 +109,9 @@ class Suite:
 
     def _run(self, engine: str, scratch: Path, out: str, label: str) -> Figures:
         self.status(f"{label}: {engine}")
-        run_dir = scratch / f"run-{next(self._numbers)}-{engine}"
-        (run_dir / "tmp").mkdir(parents=True)
+        # short: Chromium's singleton socket goes under TMPDIR, and socket paths end at 107 bytes
+        run_dir = scratch / f"r{next(self._numbers)}"
+        (run_dir / "t").mkdir(parents=True)
         result = run_dir / "result.json"
         argv = [
             sys.executable,
@@ -123,9 +124,9 @@ class Suite:
         ]
         if self.workers:
             argv += ["--workers", str(self.workers)]
-        # Chromium's profile goes under TMPDIR, so this run's browsers carry run_dir in their argv
-        env = os.environ | {"TMPDIR": str(run_dir / "tmp")}
-        measured = run_measured(argv, marker=run_dir, env=env, stderr=run_dir / "stderr.txt")
+        # Playwright puts Chromium's profile under TMPDIR: this run's browsers carry it in their argv
+        env = os.environ | {"TMPDIR": str(run_dir / "t")}
+        measured = run_measured(argv, marker=run_dir / "t", env=env, stderr=run_dir / "stderr.txt")
         if measured.exit_code != 0:
             tail = (run_dir / "stderr.txt").read_text(errors="replace").strip().splitlines()[-15:]
             raise BenchError(
