@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from ..campaign import default_workers
+from .baseline import PAGES
 from .cases import parse_cases
 from .machine import machine_info
 from .report import (
@@ -69,7 +70,8 @@ def bench(
         raise typer.BadParameter(str(exc), param_hint="--cases") from None
     started = datetime.now().astimezone()
     machine = machine_info()
-    print_machine(console, machine, workers or default_workers())
+    pressrun_workers = workers or default_workers()
+    print_machine(console, machine, pressrun_workers)
     document: dict[str, Any] = {
         "started": started.isoformat(timespec="seconds"),
         "machine": machine,
@@ -77,7 +79,8 @@ def bench(
             "n": n,
             "cases": [case.name for case in selected] if n else [],
             "baseline": baseline,
-            "workers": workers or default_workers(),
+            "workers": pressrun_workers,
+            "baseline_pages": PAGES,
             "long": long,
             "campaign": campaign,
         },
