@@ -124,7 +124,7 @@ def print_campaign(console: Console, result: CampaignResult) -> None:
             name,
             f"{figures.assets:,}",
             f"{figures.skipped:,}",
-            f"{seconds:.1f}",
+            f"{seconds:.2f}",
             _rate(figures.assets / seconds if figures.assets else None),
             f"{figures.cpu_seconds:.1f}",
             f"{figures.peak_mb:.0f}",

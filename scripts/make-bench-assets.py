@@ -1,11 +1,12 @@
-"""Paint the heavy benchmark template's photo: a mountain lake at dusk, with Pillow alone.
+"""Paint the heavy benchmark template's images with Pillow alone: photo.jpg and grain.png.
 
-No public-domain or CC0 photograph was on the machine, so the benchmark ships this procedural
-one instead (own work, CC0). It is photo-like where it matters for rendering cost: every pixel
-differs (clouds, rock texture, ripples, film grain), so it neither compresses like a flat image
-nor decodes or scales like one.
+No public-domain or CC0 photograph was on the machine, so the benchmark ships a procedural one
+instead (own work, CC0): a mountain lake at dusk. It is photo-like where it matters for
+rendering cost: every pixel differs (clouds, rock texture, ripples, film grain), so it neither
+compresses like a flat image nor decodes or scales like one. grain.png is a small tile of
+noise the template lays over the whole canvas as film grain.
 
-    python scripts/make-bench-photo.py src/pressrun/bench/heavy/assets/photo.jpg
+    python scripts/make-bench-assets.py src/pressrun/bench/heavy/assets
 """
 
 from __future__ import annotations
@@ -98,6 +99,12 @@ def _finish(image: Image.Image) -> Image.Image:
     )
 
 
+def grain() -> Image.Image:
+    # a tile, not an SVG feTurbulence filter: Chromium's PDF backend rasterizes such a filter
+    # over the whole page at print resolution (44 MB per story PDF), an image it embeds once
+    return Image.effect_noise((256, 256), 48).filter(ImageFilter.GaussianBlur(0.35))
+
+
 def paint() -> Image.Image:
     rng = random.Random(SEED)
     image = Image.new("RGB", (WIDTH, HEIGHT))
@@ -108,6 +115,8 @@ def paint() -> Image.Image:
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1])
-    paint().save(target, "JPEG", quality=86, progressive=True, optimize=True)
-    print(f"{target}: {target.stat().st_size // 1024} KiB")
+    folder = Path(sys.argv[1])
+    paint().save(folder / "photo.jpg", "JPEG", quality=86, progressive=True, optimize=True)
+    grain().save(folder / "grain.png", optimize=True)
+    for name in ("photo.jpg", "grain.png"):
+        print(f"{folder / name}: {(folder / name).stat().st_size // 1024} KiB")
