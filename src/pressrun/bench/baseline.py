@@ -26,8 +26,8 @@ from ..templating import Colorway
 from .timeline import Timeline
 
 PAGES = 4
-# The binary Debian's /usr/bin/chromium wrapper runs (and pressrun too): the wrapper would add
-# its own flags, and the comparison is of the loops, not of the flags.
+# Debian's Chromium, as that loop launches it; the binary itself rather than /usr/bin/chromium,
+# a shell wrapper that would add flags of its own (extensions, GPU rasterization, /dev/shm).
 CHROMIUM = os.environ.get("PRESSRUN_CHROMIUM", "/usr/lib/chromium/chromium")
 
 View = tuple[Recipient, FormatSpec, Colorway]
