@@ -333,7 +333,9 @@ class Campaign:
 
 
 def default_workers() -> int:
-    return max(2, os.cpu_count() or 2)
+    # a page spends about half of each render waiting on its browser (loading, encoding):
+    # two pages a core keep every core busy
+    return 2 * (os.cpu_count() or 1)
 
 
 def _select(recipients: list[Recipient], only: Sequence[str] | None, limit: int | None) -> set[str]:
