@@ -368,4 +368,10 @@ async def _bounded(run: Callable[..., Any], jobs: list[tuple[Any, ...]], limit: 
         for job in iterator:
             await run(*job)
 
-    await asyncio.gather(*(lane() for _ in range(limit)))
+    lanes = [asyncio.ensure_future(lane()) for _ in range(limit)]
+    try:
+        await asyncio.gather(*lanes)
+    finally:  # one lane failing (a cancelled run, say) stops the others before the pool closes
+        for running in lanes:
+            running.cancel()
+        await asyncio.gather(*lanes, return_exceptions=True)

@@ -165,6 +165,7 @@ class Renderer:
         self.retries = retries
         self._site = CampaignSite(site_root, exclude=exclude)
         self._browsers: set[Browser] = set()
+        self._closed = False
         self._idle: asyncio.Queue[_Page] = asyncio.Queue()
 
     async def __aenter__(self) -> Renderer:
@@ -178,6 +179,7 @@ class Renderer:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        self._closed = True
         try:
             await asyncio.gather(*(self._close(browser) for browser in list(self._browsers)))
         finally:
@@ -282,6 +284,8 @@ class Renderer:
         return base64.b64decode(shot["data"])
 
     async def _launch(self) -> Browser:
+        if self._closed:  # a job still failing over while the pool shuts down gets no new browser
+            raise RenderError("the renderer is closed")
         args = [
             *DETERMINISTIC_FLAGS,
             f"--proxy-server={self._site.proxy}",
