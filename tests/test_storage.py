@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 from pressrun import OutputStore, Reject
 from pressrun.storage import asset_path
@@ -57,3 +58,16 @@ def test_close_writes_sorted_manifest_and_rejects(tmp_path):
     rejects = list(csv.DictReader((tmp_path / "rejects.csv").open()))
     assert rejects == [{"row": "7", "key": "cy", "field": "email", "reason": "'x' is not an email address"}]
     assert set(OutputStore(tmp_path).finished()) == {"ana/x.png", "bo/x.png"}
+
+
+def test_journal_lines_hold_every_field_and_compact_to_the_same_records(tmp_path):
+    store = OutputStore(tmp_path)
+    store.open()
+    record = store.save(fields("ana/story-midnight.png"), b"png")
+    line = (tmp_path / ".pressrun" / "journal.jsonl").read_text()
+    assert line == record.journal_line() and line.endswith("\n")
+    assert json.loads(line) == {
+        **fields("ana/story-midnight.png"), "qa": ["overflow: h1"], "bytes": 3, "sha256": record.sha256,
+    }
+    store.close([record], [])
+    assert OutputStore(tmp_path).finished() == {record.path: record}
