@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,7 +13,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from pressrun import PageJob, Renderer, RenderError
+from pressrun import BrowserError, PageJob, Renderer, RenderError
 from pressrun.spec import RenderOptions
 
 
@@ -78,7 +79,9 @@ def test_qa_flags_overflow_missing_files_and_blank(tmp_path):
     qa = render(tmp_path, html).qa
     assert any(p.startswith('overflow: div "A name far too long') for p in qa), qa
     assert any(p.startswith("image-failed: assets/nope.png") for p in qa), qa
-    assert any("missing: http://campaign.pressrun.invalid/assets/nope.png (404)" in p for p in qa), qa
+    assert any(
+        "missing: http://campaign.pressrun.invalid/assets/nope.png (404)" in p for p in qa
+    ), qa
     blank = render(tmp_path, "<html><body style='background:#fff'></body></html>", outputs=("pdf",))
     assert blank.qa == ["blank: every pixel has the same color"]
 
@@ -136,13 +139,17 @@ def test_sealed_render_reaches_no_server_and_no_file(tmp_path, local_server):
     text = PdfReader(io.BytesIO(result.files["pdf"])).pages[0].extract_text()
     assert _Recorder.hits == []
     assert "secret" not in text and "root:" not in text
-    assert any(p.startswith(f"blocked: http://{local_server}/pixel.png") for p in result.qa), result.qa
+    assert any(p.startswith(f"blocked: http://{local_server}/pixel.png") for p in result.qa), (
+        result.qa
+    )
     assert any("file:///etc" in p for p in result.qa), result.qa
 
 
 def test_a_page_that_hangs_is_retried_then_reported(tmp_path):
     async def go():
-        async with Renderer(tmp_path, options=RenderOptions(timeout_s=2), workers=1, retries=1) as renderer:
+        async with Renderer(
+            tmp_path, options=RenderOptions(timeout_s=2), workers=1, retries=1
+        ) as renderer:
             with pytest.raises(RenderError, match="Chromium failed 2 times"):
                 await renderer.render(PageJob("<script>while(true){}</script>", 100, 100, ("png",)))
             return await renderer.render(PageJob(PAGE, 400, 300, ("png",)))  # the pool still works
@@ -153,10 +160,36 @@ def test_a_page_that_hangs_is_retried_then_reported(tmp_path):
 def test_a_crashed_page_is_replaced_and_the_job_retried(tmp_path):
     async def go():
         async with Renderer(tmp_path, options=RenderOptions(), workers=1) as renderer:
-            worker = renderer._idle.get_nowait()  # fault injection: crash the pool's only page
-            with pytest.raises(Exception):
-                await worker.page.goto("chrome://crash")
-            renderer._idle.put_nowait(worker)
+            page = renderer._idle.get_nowait()  # fault injection: crash the pool's only page
+            with contextlib.suppress(BrowserError):
+                await page.session.send("Page.navigate", url="chrome://crash")
+            for _ in range(50):
+                if page.crashed:
+                    break
+                await asyncio.sleep(0.1)
+            assert page.crashed
+            renderer._idle.put_nowait(page)
+            result = await renderer.render(PageJob(PAGE, 400, 300, ("png",)))
+            assert renderer._idle.get_nowait() is not page
+            return result
+
+    assert image(asyncio.run(go()).files["png"]).getpixel((250, 150)) == (255, 0, 0)
+
+
+def test_a_dead_browser_is_relaunched(tmp_path):
+    async def go():
+        async with Renderer(tmp_path, options=RenderOptions(), workers=1) as renderer:
+            (browser,) = renderer._browsers
+            browser.process.kill()  # fault injection: the whole browser dies
+            await browser.process.wait()
             return await renderer.render(PageJob(PAGE, 400, 300, ("png",)))
 
     assert image(asyncio.run(go()).files["png"]).getpixel((250, 150)) == (255, 0, 0)
+
+
+def test_fast_and_small_png_hold_the_same_pixels(tmp_path):
+    gradient = PAGE.replace("background:#123456", "background:linear-gradient(#123456,#fedcba)")
+    fast = render(tmp_path, gradient).files["png"]
+    small = render(tmp_path, gradient, png_compression="small").files["png"]
+    assert image(fast).tobytes() == image(small).tobytes()
+    assert len(small) < len(fast)

@@ -9,7 +9,7 @@
 from ._version import __version__
 from .campaign import Campaign, Progress, default_workers
 from .demo import demo_path, init_campaign
-from .errors import CampaignError, DataError, PressrunError, RenderError, RowError
+from .errors import BrowserError, CampaignError, DataError, PressrunError, RenderError, RowError
 from .renderer import PageJob, PageResult, Renderer
 from .results import Recipient, Reject, RenderReport, ValidationReport
 from .sources import RawRow, read_rows, rows_from_records
@@ -19,6 +19,7 @@ from .storage import AssetRecord, OutputStore
 __all__ = [
     "FORMAT_PRESETS",
     "AssetRecord",
+    "BrowserError",
     "Campaign",
     "CampaignError",
     "CampaignSpec",

@@ -333,7 +333,9 @@ class Campaign:
 
 
 def default_workers() -> int:
-    return max(2, os.cpu_count() or 2)
+    # a page spends about half of each render waiting on its browser (loading, encoding):
+    # two pages a core keep every core busy
+    return 2 * (os.cpu_count() or 1)
 
 
 def _select(recipients: list[Recipient], only: Sequence[str] | None, limit: int | None) -> set[str]:
@@ -366,4 +368,10 @@ async def _bounded(run: Callable[..., Any], jobs: list[tuple[Any, ...]], limit: 
         for job in iterator:
             await run(*job)
 
-    await asyncio.gather(*(lane() for _ in range(limit)))
+    lanes = [asyncio.ensure_future(lane()) for _ in range(limit)]
+    try:
+        await asyncio.gather(*lanes)
+    finally:  # one lane failing (a cancelled run, say) stops the others before the pool closes
+        for running in lanes:
+            running.cancel()
+        await asyncio.gather(*lanes, return_exceptions=True)

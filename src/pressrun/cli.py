@@ -41,7 +41,7 @@ def render(
     campaign: CampaignArg,
     data: DataOpt = None,
     out: OutOpt = None,
-    workers: Annotated[Optional[int], typer.Option(help="Concurrent Chromium pages [default: CPU count].")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Concurrent Chromium pages, a browser each [default: 2 per CPU core].")] = None,
     only: Annotated[Optional[str], typer.Option(help="Render only these keys (comma-separated).")] = None,
     limit: Annotated[Optional[int], typer.Option(help="Render at most N recipients.")] = None,
 ) -> None:

@@ -19,6 +19,10 @@ class RenderError(PressrunError):
     """Chromium failed to render an asset even after retries."""
 
 
+class BrowserError(RenderError):
+    """Chromium crashed, went away or refused a command (the renderer retries on a fresh page)."""
+
+
 class RowError(PressrunError):
     """One recipient cannot be resolved (a rule or the template failed for its data).
 

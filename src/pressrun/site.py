@@ -9,6 +9,7 @@ interception, this keeps Chromium's HTTP cache on, so fonts and images load once
 from __future__ import annotations
 
 import mimetypes
+import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,11 +17,16 @@ from urllib.parse import unquote, urlsplit
 
 ORIGIN_HOST = "campaign.pressrun.invalid"
 ORIGIN = f"http://{ORIGIN_HOST}"
-SHELL_URL = f"{ORIGIN}/"
 BLOCKED_HEADER = "X-Pressrun-Blocked"
+_DOCUMENT_PREFIX = "/.pressrun-"  # hidden, so it never shadows a campaign file; at the root, so
+# relative links resolve as they did when the document sat at "/"
 
-_SHELL = b"<!doctype html><html><head></head><body></body></html>"
-_EXTRA_TYPES = {".woff2": "font/woff2", ".woff": "font/woff", ".ttf": "font/ttf", ".otf": "font/otf"}
+_EXTRA_TYPES = {
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+}
 
 
 class CampaignSite:
@@ -29,6 +35,7 @@ class CampaignSite:
     def __init__(self, root: Path, exclude: Path | None = None) -> None:
         self.root = root.resolve()
         self.exclude = exclude.resolve() if exclude else None
+        self._documents: dict[str, bytes] = {}
         self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -44,6 +51,18 @@ class CampaignSite:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def publish(self, html: str) -> str:
+        """Serve one document at a fresh URL of the campaign origin, so its relative links resolve."""
+        path = f"{_DOCUMENT_PREFIX}{secrets.token_hex(8)}.html"
+        self._documents[path] = html.encode()
+        return ORIGIN + path
+
+    def withdraw(self, url: str) -> None:
+        self._documents.pop(url.removeprefix(ORIGIN), None)
+
+    def document(self, url_path: str) -> bytes | None:
+        return self._documents.get(url_path)
 
     def resolve(self, url_path: str) -> Path | None:
         """The file a URL path names, or None when it is missing or outside what may be served."""
@@ -84,8 +103,8 @@ def _handler_for(site: CampaignSite) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             if url.hostname != ORIGIN_HOST:
                 return self._refuse()
-            if url.path == "/":
-                return self._send(200, _SHELL, "text/html; charset=utf-8", head)
+            if (document := site.document(url.path)) is not None:
+                return self._send(200, document, "text/html; charset=utf-8", head, cache=False)
             file = site.resolve(url.path)
             if file is None:
                 return self._send(404, b"not in the campaign folder", "text/plain", head)
@@ -103,11 +122,15 @@ def _handler_for(site: CampaignSite) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def _send(self, status: int, body: bytes, content_type: str, head: bool) -> None:
+        def _send(
+            self, status: int, body: bytes, content_type: str, head: bool, cache: bool = True
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "max-age=86400" if status == 200 else "no-store")
+            self.send_header(
+                "Cache-Control", "max-age=86400" if status == 200 and cache else "no-store"
+            )
             self.send_header("Access-Control-Allow-Origin", ORIGIN)
             self.end_headers()
             if not head:

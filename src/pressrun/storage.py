@@ -103,11 +103,14 @@ class OutputStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + _TEMP_SUFFIX)
         partial.write_bytes(data)
-        os.replace(partial, target)
         record = AssetRecord(
             **record_fields, bytes=len(data), sha256=hashlib.sha256(data).hexdigest()  # type: ignore[arg-type]
         )
-        self._journal.write(record.journal_line())
+        line = record.journal_line()
+        # everything is ready before the rename: a kill between rename and journal (the file is
+        # then rendered again on resume) has as small a window as it can have
+        os.replace(partial, target)
+        self._journal.write(line)
         self._journal.flush()
         return record
 
