@@ -164,6 +164,7 @@ class Renderer:
         self.recycle_after = recycle_after
         self.retries = retries
         self._site = CampaignSite(site_root, exclude=exclude)
+        self._checks = f"({PAGE_CHECKS})({json.dumps({'fontTimeout': options.font_timeout_ms})})"
         self._browsers: set[Browser] = set()
         self._closed = False
         self._idle: asyncio.Queue[_Page] = asyncio.Queue()
@@ -221,21 +222,18 @@ class Renderer:
             page.viewport = (job.width, job.height)
         await self._load(page, job.html)
         checks = await session.send(
-            "Runtime.evaluate",
-            expression=f"({PAGE_CHECKS})({json.dumps({'fontTimeout': self.options.font_timeout_ms})})",
-            awaitPromise=True,
-            returnByValue=True,
+            "Runtime.evaluate", expression=self._checks, awaitPromise=True, returnByValue=True
         )
         if "exceptionDetails" in checks:
             raise BrowserError(f"page checks failed: {checks['exceptionDetails'].get('text')}")
         qa: list[str] = page.problems + checks["result"]["value"]
         files = {output: await self._capture(session, job, output) for output in job.outputs}
         raster = next((files[o] for o in job.outputs if o in RASTER_OUTPUTS), None)
-        if (
-            raster is not None
-            and is_blank(raster, job.width * job.height)
-            or (raster is None and is_blank(await self._thumbnail(session, job)))
-        ):
+        if raster is not None:
+            blank = is_blank(raster, job.width * job.height)
+        else:
+            blank = is_blank(await self._thumbnail(session, job))
+        if blank:
             qa.append("blank: every pixel has the same color")
         return PageResult(files, qa)
 
@@ -309,9 +307,8 @@ class Renderer:
         session = await browser.new_page()
         page = _Page(session)
         session.on_event(page.on_event)
-        for domain in ("Page", "Network", "Log"):
+        for domain in ("Page", "Network", "Log", "Inspector"):
             await session.send(f"{domain}.enable")
-        await session.send("Inspector.enable")
         await session.send("Emulation.setEmulatedMedia", media="screen")
         return page
 
